@@ -1,0 +1,98 @@
+# cdk-imds developer tasks. `make install` is idempotent (stamp files); every other target that
+# needs the tools depends on it, so a fresh clone needs only `make test` (this is what CI runs).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+PYTEST_ARGS ?= -n 2
+
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# Quiet, offline-friendly CDK and jsii (see cdk.json too: "notices": false, "cli-telemetry": false).
+#  - jsii (the Node kernel behind aws-cdk-lib's Python bindings) prints a large banner on every start
+#    when Node is out of its support window. Node 20 is past jsii's end of support (2026-10-30), which
+#    is the *_END_OF_LIFE_* variable (a list of major versions); *_DEPRECATED_* covers the window
+#    before that. Moving the machines to Node 22/24 makes both unnecessary.
+#  - The CLI's "newer version available" check (it only runs on a TTY, and needs the network).
+#  - CLI telemetry: also off in cdk.json, this covers a cdk.json without it.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
+export CDK_DISABLE_VERSION_CHECK ?= true
+export CDK_DISABLE_CLI_TELEMETRY ?= true
+
+.PHONY: help install synth test lint format bench clean distclean dist
+
+help:
+	@echo "make install    create $(VENV) (pip install -e '.[dev]') and node_modules (npm ci); no-op when current"
+	@echo "make synth      synthesize example_app into cdk.out and run 'cdk-imds check cdk.out'"
+	@echo "make test       lint, then pytest (PYTEST_ARGS='$(PYTEST_ARGS)')"
+	@echo "make lint       ruff check, ruff format --check, mypy cdk_imds"
+	@echo "make format     ruff format + ruff check --fix"
+	@echo "make bench      run bench/run_all.sh"
+	@echo "make dist       build sdist and wheel into dist/"
+	@echo "make clean      remove build and cache output (distclean: also $(VENV) and node_modules)"
+
+# --- install ----------------------------------------------------------------------------------------
+
+install: $(VENV_STAMP) $(NODE_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The stamp lives inside node_modules/, so deleting node_modules/ re-runs npm ci; so does a missing
+# CLI binary even when the stamp survived.
+ifeq ($(wildcard $(CDK)),)
+.PHONY: $(NODE_STAMP)
+endif
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# --- app --------------------------------------------------------------------------------------------
+
+# cdk.json runs `python3 example_app/app.py`: with the venv first on PATH that is the venv's Python.
+synth: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --quiet
+	$(BIN)/cdk-imds check cdk.out
+
+# --- checks -----------------------------------------------------------------------------------------
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy cdk_imds
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	@if [ -f bench/run_all.sh ]; then bash bench/run_all.sh; \
+	else echo "bench/run_all.sh not present: nothing to run"; fi
+
+# --- packaging and cleanup --------------------------------------------------------------------------
+
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+clean:
+	rm -rf cdk.out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache bench/out
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -type d -name __pycache__ -print0 \
+		| xargs -0 -r rm -rf
+
+distclean: clean
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,193 @@
+"""One index per assembly: every template's scope, cross-stack exports, nested-stack parameters.
+
+A ``Scope`` answers what a ``Ref``, ``Fn::GetAtt`` or ``Fn::ImportValue`` inside one template can
+mean; the ``AssemblyIndex`` links scopes (exports, nested stacks) so that references are followed
+to the resource they name instead of being guessed by position.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, expand, is_literal
+from cdk_imds.sources import TemplateSource
+
+_UNKNOWN_ENV_PARTS = ("unknown-account", "unknown-region")
+
+
+def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+class Scope:
+    """One template, with what its references can resolve to."""
+
+    def __init__(self, source: TemplateSource, index: AssemblyIndex) -> None:
+        self.source = source
+        self.index = index
+        body = source.body if isinstance(source.body, dict) else {}
+        self.resources: dict[str, Any] = _mapping(body, "Resources")
+        self.parameters: dict[str, Any] = _mapping(body, "Parameters")
+        self.mappings: dict[str, Any] = _mapping(body, "Mappings")
+        self.outputs: dict[str, Any] = _mapping(body, "Outputs")
+        self.parent: Scope | None = None
+        self.children: dict[str, Scope] = {}
+        self._names: dict[tuple[str, str], dict[str, list[str]]] = {}
+        # Per-resource results that several rules need (a template's options, say), computed once.
+        self.cache: dict[Any, Any] = {}
+
+    @property
+    def label(self) -> str:
+        return self.source.label
+
+    def construct_path(self, logical_id: str) -> str | None:
+        resource = self.resources.get(logical_id)
+        if isinstance(resource, dict):
+            metadata = resource.get("Metadata")
+            if isinstance(metadata, dict):
+                path = metadata.get("aws:cdk:path")
+                if isinstance(path, str):
+                    return path
+        return self.source.construct_paths.get(logical_id)
+
+    def ref(self, name: str, depth: int) -> list[Candidate]:
+        if name in self.resources:
+            return [ResourceRef(self, name)]
+        if name in self.parameters:
+            return self._parameter(name, depth)
+        if name == "AWS::NoValue":
+            return [ABSENT]
+        pseudo = self._pseudo_parameter(name)
+        if pseudo is not None:
+            return [pseudo]
+        return [Unknown(f"Ref to {name}, which the template does not define")]
+
+    def get_att(self, logical_id: str, attribute: str, depth: int) -> list[Candidate]:
+        resource = self.resources.get(logical_id)
+        if not isinstance(resource, dict):
+            return [Unknown(f"Fn::GetAtt of {logical_id}, which the template does not define")]
+        child = self.children.get(logical_id)
+        if child is not None and attribute.startswith("Outputs."):
+            output = child.outputs.get(attribute[len("Outputs.") :])
+            if isinstance(output, dict) and "Value" in output:
+                return expand(output["Value"], child, depth)
+        return [ResourceRef(self, logical_id, attribute)]
+
+    def import_value(self, name: str, depth: int) -> list[Candidate]:
+        exports = self.index.exports_named(name, self.source.environment)
+        if not exports:
+            return [Unknown(f"Fn::ImportValue {name!r}: no stack in the assembly exports it")]
+        results: list[Candidate] = []
+        for scope, value in exports:
+            results.extend(expand(value, scope, depth))
+        return results
+
+    def resources_named(self, resource_type: str, name_property: str) -> dict[str, list[str]]:
+        """Logical ids of ``resource_type`` resources by every literal value of ``name_property``."""
+        key = (resource_type, name_property)
+        names = self._names.get(key)
+        if names is None:
+            names = {}
+            for logical_id, resource in self.resources.items():
+                if not isinstance(resource, dict) or resource.get("Type") != resource_type:
+                    continue
+                properties = resource.get("Properties")
+                if not isinstance(properties, dict) or name_property not in properties:
+                    continue
+                for name in expand(properties[name_property], self, 0):
+                    if isinstance(name, str):
+                        names.setdefault(name, []).append(logical_id)
+            self._names[key] = names
+        return names
+
+    def _parameter(self, name: str, depth: int) -> list[Candidate]:
+        declaration = self.parameters.get(name)
+        declaration = declaration if isinstance(declaration, dict) else {}
+        if self.parent is not None:
+            # A nested stack's parameters are set only by its parent: what the parent passes, or
+            # else the Default, is the value; nobody can override it at deploy time.
+            passed = self._passed_by_parent(name)
+            if passed is not ABSENT:
+                return expand(passed, self.parent, depth)
+            if "Default" in declaration:
+                return [declaration["Default"]]
+        allowed = declaration.get("AllowedValues")
+        if isinstance(allowed, list) and allowed:
+            return list(allowed)
+        return [
+            Unknown(
+                f"parameter {name} has no AllowedValues, and its Default can be overridden at deploy time"
+            )
+        ]
+
+    def _passed_by_parent(self, name: str) -> Any:
+        assert self.parent is not None and self.source.parent_logical_id is not None
+        resource = self.parent.resources.get(self.source.parent_logical_id)
+        properties = resource.get("Properties") if isinstance(resource, dict) else None
+        parameters = properties.get("Parameters") if isinstance(properties, dict) else None
+        if isinstance(parameters, dict) and name in parameters:
+            return parameters[name]
+        return ABSENT
+
+    def _pseudo_parameter(self, name: str) -> Candidate | None:
+        if name == "AWS::StackName" and self.source.stack and self.parent is None:
+            return self.source.stack
+        environment = self.source.environment or ""
+        if environment.startswith("aws://"):
+            account, _, region = environment[len("aws://") :].partition("/")
+            if name == "AWS::AccountId" and account and account not in _UNKNOWN_ENV_PARTS:
+                return account
+            if name == "AWS::Region" and region and region not in _UNKNOWN_ENV_PARTS:
+                return region
+        if name.startswith("AWS::"):
+            return Unknown(f"pseudo parameter {name} is only known at deploy time")
+        return None
+
+
+class AssemblyIndex:
+    """Scopes of every template in one run, built once and shared by every rule."""
+
+    def __init__(self, sources: list[TemplateSource]) -> None:
+        self.scopes = [Scope(source, self) for source in sources]
+        by_source = {id(scope.source): scope for scope in self.scopes}
+        for scope in self.scopes:
+            parent_source = scope.source.parent
+            if parent_source is not None and scope.source.parent_logical_id is not None:
+                parent = by_source.get(id(parent_source))
+                if parent is not None:
+                    scope.parent = parent
+                    parent.children[scope.source.parent_logical_id] = scope
+        self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
+
+    def exports_named(self, name: str, environment: str | None) -> list[tuple[Scope, Any]]:
+        if self._exports is None:
+            self._exports = self._collect_exports()
+        return [
+            (scope, value)
+            for export_environment, scope, value in self._exports.get(name, [])
+            if _same_environment(environment, export_environment)
+        ]
+
+    def _collect_exports(self) -> dict[str, list[tuple[str | None, Scope, Any]]]:
+        exports: dict[str, list[tuple[str | None, Scope, Any]]] = {}
+        for scope in self.scopes:
+            for output in scope.outputs.values():
+                if not isinstance(output, dict) or "Value" not in output:
+                    continue
+                export = output.get("Export")
+                if not isinstance(export, dict) or "Name" not in export:
+                    continue
+                for name in expand(export["Name"], scope, 0):
+                    if is_literal(name) and isinstance(name, str):
+                        exports.setdefault(name, []).append(
+                            (scope.source.environment, scope, output["Value"])
+                        )
+        return exports
+
+
+def _same_environment(first: str | None, second: str | None) -> bool:
+    """Exports are per account and region; environment-agnostic stacks may match anything."""
+    if not first or not second or first == second:
+        return True
+    return any(part in first or part in second for part in _UNKNOWN_ENV_PARTS)

@@ -1,0 +1,146 @@
+"""Resources that launch instances from templates: each must launch only from compliant ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cdk_imds.policy.context import ResourceContext
+from cdk_imds.policy.imds import OptionSet, option_sets
+from cdk_imds.policy.model import Finding, RuleId, Severity
+from cdk_imds.policy.references import launch_configuration, launch_template
+from cdk_imds.policy.rules.common import launch_findings
+from cdk_imds.policy.values import ABSENT, Unknown, expand, lookup
+
+_Seen = set[tuple[RuleId, str]]
+
+
+def auto_scaling_group(context: ResourceContext) -> Iterator[Finding]:
+    scope, properties = context.scope, context.properties
+    seen: _Seen = set()
+    noun = "Auto Scaling group"
+    if "LaunchTemplate" in properties:
+        launch = launch_template(properties["LaunchTemplate"], scope)
+        yield from launch_findings(context, launch, ("LaunchTemplate",), noun, seen)
+    if "LaunchConfigurationName" in properties:
+        launch = launch_configuration(properties["LaunchConfigurationName"], scope)
+        yield from launch_findings(context, launch, ("LaunchConfigurationName",), noun, seen)
+    base = ("MixedInstancesPolicy", "LaunchTemplate")
+    if "MixedInstancesPolicy" in properties:
+        for spec in lookup(properties, (*base, "LaunchTemplateSpecification"), scope):
+            if spec is not ABSENT:
+                launch = launch_template(spec, scope)
+                yield from launch_findings(
+                    context, launch, (*base, "LaunchTemplateSpecification"), noun, seen
+                )
+        for index, override in _items(lookup(properties, (*base, "Overrides"), scope), scope):
+            for spec in lookup(override, ("LaunchTemplateSpecification",), scope):
+                if spec is not ABSENT:
+                    path = (*base, "Overrides", index, "LaunchTemplateSpecification")
+                    yield from launch_findings(context, launch_template(spec, scope), path, noun, seen)
+    if "InstanceId" in properties and not {"LaunchTemplate", "LaunchConfigurationName"} & properties.keys():
+        yield context.finding(
+            RuleId.IMDSV2_UNVERIFIABLE,
+            f"{noun} copies its launch settings from an instance; its IMDS setting cannot be verified.",
+            "Launch the group from a launch template that requires IMDSv2.",
+            context.path("InstanceId"),
+        )
+
+
+def ec2_fleet(context: ResourceContext) -> Iterator[Finding]:
+    yield from _fleet_configs(context, ("LaunchTemplateConfigs",), "EC2 Fleet")
+
+
+def spot_fleet(context: ResourceContext) -> Iterator[Finding]:
+    config = ("SpotFleetRequestConfigData",)
+    specifications = lookup(context.properties, (*config, "LaunchSpecifications"), context.scope)
+    if any(isinstance(value, list) and value for value in specifications):
+        yield context.finding(
+            RuleId.IMDSV2_UNSUPPORTED,
+            "Spot Fleet uses LaunchSpecifications, which cannot carry metadata options, so its "
+            "instances may allow IMDSv1.",
+            "Replace LaunchSpecifications with LaunchTemplateConfigs that reference a launch template "
+            "requiring IMDSv2.",
+            context.path(*config, "LaunchSpecifications"),
+        )
+    yield from _fleet_configs(context, (*config, "LaunchTemplateConfigs"), "Spot Fleet")
+
+
+def eks_nodegroup(context: ResourceContext) -> Iterator[Finding]:
+    spec = context.properties.get("LaunchTemplate")
+    if spec is None:
+        yield _service_default(context, "EKS node group", "LaunchTemplate")
+        return
+    launch = launch_template(spec, context.scope, id_key="Id", name_key="Name")
+    yield from launch_findings(context, launch, ("LaunchTemplate",), "EKS node group", set())
+
+
+def batch_compute_environment(context: ResourceContext) -> Iterator[Finding]:
+    resources = context.properties.get("ComputeResources")
+    if resources is None:
+        return  # unmanaged: Batch launches no instances itself
+    noun = "Batch compute environment"
+    kinds = lookup(resources, ("Type",), context.scope)
+    if kinds and all(isinstance(kind, str) and kind.upper().startswith("FARGATE") for kind in kinds):
+        return
+    base = ("ComputeResources", "LaunchTemplate")
+    specs = lookup(resources, ("LaunchTemplate",), context.scope)
+    if all(spec is ABSENT for spec in specs):
+        yield _service_default(context, noun, *base)
+        return
+    seen: _Seen = set()
+    for spec in specs:
+        if spec is ABSENT:
+            continue
+        yield from launch_findings(context, launch_template(spec, context.scope), base, noun, seen)
+        for index, override in _items(lookup(spec, ("Overrides",), context.scope), context.scope):
+            launch = launch_template(override, context.scope)
+            yield from launch_findings(context, launch, (*base, "Overrides", index), noun, seen)
+
+
+def _fleet_configs(context: ResourceContext, configs_path: tuple[str, ...], noun: str) -> Iterator[Finding]:
+    seen: _Seen = set()
+    scope = context.scope
+    for index, config in _items(lookup(context.properties, configs_path, scope), scope):
+        own = _override_options(config, context)
+        for spec in lookup(config, ("LaunchTemplateSpecification",), scope):
+            if spec is ABSENT:
+                continue
+            path: tuple[str | int, ...] = (*configs_path, index, "LaunchTemplateSpecification")
+            yield from launch_findings(
+                context, launch_template(spec, scope), path, noun, seen, own_overrides=own
+            )
+
+
+def _override_options(config: Any, context: ResourceContext) -> list[OptionSet] | None:
+    """Each override is an alternative way to launch; one without MetadataOptions uses the template's."""
+    overrides = [
+        override for _, override in _items(lookup(config, ("Overrides",), context.scope), context.scope)
+    ]
+    if not any(type(override) is dict and "MetadataOptions" in override for override in overrides):
+        return None
+    sets: list[OptionSet] = []
+    for override in overrides:
+        sets.extend(option_sets(lookup(override, ("MetadataOptions",), context.scope), context.scope))
+    return sets
+
+
+def _items(candidates: list[Any], scope: Any) -> Iterator[tuple[int, Any]]:
+    """Elements of every list candidate, each expanded, with its index for the property path."""
+    for candidate in candidates:
+        if isinstance(candidate, list):
+            for index, item in enumerate(candidate):
+                for value in expand(item, scope):
+                    if value is not ABSENT and not isinstance(value, Unknown):
+                        yield index, value
+
+
+def _service_default(context: ResourceContext, noun: str, *path: str) -> Finding:
+    return context.finding(
+        RuleId.IMDSV2_UNVERIFIABLE,
+        f"{noun} has no launch template, so the service's default launch template applies, which "
+        "this template does not show to require IMDSv2.",
+        "Give it a launch template that requires IMDSv2 (in CDK: cdk_imds.SecureLaunchTemplate).",
+        context.path(*path),
+        severity=Severity.WARNING,
+    )

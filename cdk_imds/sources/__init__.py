@@ -1,0 +1,42 @@
+"""Where templates come from: template files and cloud assemblies (cdk.out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdk_imds.errors import InputError
+
+
+@dataclass(eq=False)
+class TemplateSource:
+    """One CloudFormation template and what is known about where it came from.
+
+    ``stack`` is the CloudFormation stack name where known (from the assembly manifest);
+    ``display_name`` is how CDK names the stack to users ("Stage/Stack"). ``construct_paths`` maps
+    logical ids to construct paths from the manifest, for templates synthesized without
+    ``aws:cdk:path`` metadata. A nested stack's template has ``parent`` and ``parent_logical_id``
+    (its ``AWS::CloudFormation::Stack`` resource in the parent), so parameters the parent passes in
+    can be followed.
+    """
+
+    path: str
+    body: dict[str, Any]
+    stack: str | None = None
+    display_name: str | None = None
+    environment: str | None = None
+    construct_paths: dict[str, str] = field(default_factory=dict)
+    parent: TemplateSource | None = None
+    parent_logical_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.stack or self.path
+
+
+@dataclass
+class Loaded:
+    """Everything read from the user's paths: the templates, and the inputs that could not be read."""
+
+    sources: list[TemplateSource] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)

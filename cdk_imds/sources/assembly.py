@@ -1,0 +1,308 @@
+"""Read a CDK cloud assembly (the ``cdk.out`` directory): its stacks, Stage sub-assemblies and nested stacks.
+
+Only the manifest being unusable stops the whole assembly. A stack whose template is missing or broken
+becomes a problem, and the other stacks are still checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdk_imds.errors import AssemblyError, TemplateError
+from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources.template import load_template
+
+MANIFEST = "manifest.json"
+
+_STACK_ARTIFACT = "aws:cloudformation:stack"
+_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+_NESTED_STACK_RESOURCE = "AWS::CloudFormation::Stack"
+
+# Manifest metadata entry types.
+_LOGICAL_ID = "aws:cdk:logicalId"
+_TEMPLATE_FILE = "aws:cdk:templateFile"
+
+# Template resource metadata, only written when the CDK CLI runs the app (it turns these on by context).
+_RESOURCE_CDK_PATH = "aws:cdk:path"
+_RESOURCE_ASSET_PATH = "aws:asset:path"
+
+# NestedStack creates its AWS::CloudFormation::Stack resource at
+# "<scope>/<id>.NestedStack/<id>.NestedStackResource"; the nested stack itself is "<scope>/<id>".
+_NESTED_SCOPE_SUFFIX = ".NestedStack"
+_NESTED_RESOURCE_SUFFIX = ".NestedStackResource"
+
+
+def is_assembly(path: str) -> bool:
+    """True if ``path`` is a directory holding a cloud assembly manifest."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, MANIFEST))
+
+
+def load_assembly(directory: str) -> Loaded:
+    """Load every stack template of the assembly in ``directory``, Stages and nested stacks included.
+
+    Raises AssemblyError if ``directory``'s own manifest cannot be used. Problems further down (a Stage's
+    manifest, a stack's template) are collected in ``Loaded.problems``.
+    """
+    loaded = Loaded()
+    _load_assembly_into(directory, loaded, visited=set())
+    return loaded
+
+
+@dataclass
+class _StackTree:
+    """What the manifest metadata says about one stack and the nested stacks inside it.
+
+    CDK writes one metadata set per top-level stack covering its nested stacks too, so logical ids are
+    grouped by the stack whose template holds them: a nested stack may reuse a parent's logical id.
+    """
+
+    directory: str
+    root_path: str
+    construct_paths: dict[str, dict[str, str]] = field(default_factory=dict)
+    template_files: dict[str, str] = field(default_factory=dict)
+
+
+def _load_assembly_into(directory: str, loaded: Loaded, visited: set[str]) -> None:
+    # A Stage directory that points back at an ancestor would otherwise recurse forever.
+    visited.add(os.path.realpath(directory))
+    for artifact_id, artifact in _read_artifacts(directory).items():
+        if not isinstance(artifact, dict):
+            loaded.problems.append(
+                AssemblyError(directory, f"{MANIFEST}: artifact {artifact_id!r} is not an object")
+            )
+        elif artifact.get("type") == _STACK_ARTIFACT:
+            _load_stack(directory, artifact_id, artifact, loaded)
+        elif artifact.get("type") == _ASSEMBLY_ARTIFACT:
+            _load_stage(directory, artifact_id, artifact, loaded, visited)
+
+
+def _read_artifacts(directory: str) -> dict[str, Any]:
+    manifest = _read_json(directory, MANIFEST, missing=f"not a cloud assembly: no {MANIFEST}")
+    if not isinstance(manifest, dict):
+        raise AssemblyError(directory, f"{MANIFEST} is not a JSON object")
+    artifacts = manifest.get("artifacts", {})
+    if not isinstance(artifacts, dict):
+        raise AssemblyError(directory, f"{MANIFEST}: artifacts is not a mapping")
+    return artifacts
+
+
+def _read_json(directory: str, name: str, missing: str) -> Any:
+    try:
+        with open(os.path.join(directory, name), encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise AssemblyError(directory, missing) from None
+    except NotADirectoryError:
+        raise AssemblyError(directory, "not a directory") from None
+    except OSError as error:
+        raise AssemblyError(
+            directory, f"cannot read {name}: {error.strerror or type(error).__name__}"
+        ) from None
+    except UnicodeDecodeError:
+        raise AssemblyError(directory, f"{name} is not valid UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise AssemblyError(
+            directory, f"{name} is malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+    except RecursionError:
+        raise AssemblyError(directory, f"{name} is malformed JSON: nested too deeply") from None
+
+
+def _load_stage(
+    directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded, visited: set[str]
+) -> None:
+    subdirectory = _properties(artifact).get("directoryName")
+    if not isinstance(subdirectory, str):
+        loaded.problems.append(
+            AssemblyError(directory, f"{MANIFEST}: assembly {artifact_id!r} has no directoryName")
+        )
+        return
+    nested = os.path.join(directory, subdirectory)
+    if os.path.realpath(nested) in visited:
+        loaded.problems.append(AssemblyError(nested, "assembly contains itself"))
+        return
+    try:
+        _load_assembly_into(nested, loaded, visited)
+    except AssemblyError as error:
+        # Only the manifest read raises, before anything of this Stage was added to ``loaded``.
+        loaded.problems.append(error)
+
+
+def _load_stack(directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded) -> None:
+    properties = _properties(artifact)
+    template_file = properties.get("templateFile")
+    if not isinstance(template_file, str):
+        loaded.problems.append(
+            AssemblyError(directory, f"{MANIFEST}: stack {artifact_id!r} has no templateFile")
+        )
+        return
+    display_name = _string(artifact.get("displayName")) or artifact_id
+    tree = _stack_tree(directory, artifact, template_file, display_name)
+    path = os.path.join(directory, template_file)
+    try:
+        body = load_template(path)
+    except TemplateError as error:
+        loaded.problems.append(error)
+        return
+    source = TemplateSource(
+        path=path,
+        body=body,
+        stack=_string(properties.get("stackName")) or artifact_id,
+        display_name=display_name,
+        environment=_string(artifact.get("environment")),
+        construct_paths=tree.construct_paths.get(tree.root_path, {}),
+    )
+    loaded.sources.append(source)
+    _load_nested_stacks(tree, source, tree.root_path, loaded, ancestors=frozenset({os.path.normpath(path)}))
+
+
+def _stack_tree(
+    directory: str, artifact: dict[str, Any], template_file: str, display_name: str
+) -> _StackTree:
+    logical_ids, template_files = _parse_metadata(_read_metadata(directory, artifact))
+    # The stack's own construct path is recorded next to its template file; CDK's displayName is the
+    # same path, which serves when the entry is absent.
+    root_path = next((p for p, f in template_files.items() if f == template_file), display_name)
+    nested_paths = {path for path in template_files if path != root_path}
+    nested_paths.update(p for p in map(_nested_stack_path, logical_ids) if p is not None)
+    tree = _StackTree(directory=directory, root_path=root_path, template_files=template_files)
+    for path, logical_id in logical_ids.items():
+        owner = _owning_stack(path, nested_paths) or root_path
+        tree.construct_paths.setdefault(owner, {})[logical_id] = path
+    return tree
+
+
+def _read_metadata(directory: str, artifact: dict[str, Any]) -> dict[str, list[Any]]:
+    """Metadata entries by construct path: inline in the manifest (older CDK) and/or in a side file."""
+    merged: dict[str, list[Any]] = {}
+    sources = [artifact.get("metadata")]
+    side_file = artifact.get("additionalMetadataFile")
+    if isinstance(side_file, str):
+        # Metadata only improves how findings are named; the template alone is enough to check it.
+        with contextlib.suppress(AssemblyError):
+            sources.append(_read_json(directory, side_file, missing="metadata file missing"))
+    for entries in sources:
+        if isinstance(entries, dict):
+            for path, items in entries.items():
+                if isinstance(items, list):
+                    merged.setdefault(path, []).extend(items)
+    return merged
+
+
+def _parse_metadata(entries: dict[str, list[Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split metadata into {construct path: logical id} and {construct path: template file}."""
+    logical_ids: dict[str, str] = {}
+    template_files: dict[str, str] = {}
+    for raw_path, items in entries.items():
+        path = raw_path.removeprefix("/")
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("data"), str):
+                continue
+            if item.get("type") == _LOGICAL_ID:
+                logical_ids[path] = item["data"]
+            elif item.get("type") == _TEMPLATE_FILE:
+                template_files[path] = item["data"]
+    return logical_ids, template_files
+
+
+def _nested_stack_path(resource_path: str) -> str | None:
+    """The nested stack's construct path, if ``resource_path`` is a NestedStack's stack resource."""
+    parts = resource_path.rsplit("/", 2)
+    if len(parts) != 3 or not parts[1].endswith(_NESTED_SCOPE_SUFFIX):
+        return None
+    stack_id = parts[1].removesuffix(_NESTED_SCOPE_SUFFIX)
+    if parts[2] != stack_id + _NESTED_RESOURCE_SUFFIX:
+        return None
+    return f"{parts[0]}/{stack_id}"
+
+
+def _owning_stack(path: str, nested_paths: set[str]) -> str | None:
+    """The innermost nested stack that ``path`` lies in, or None if it is in the top-level stack."""
+    prefix = path
+    while True:
+        prefix, slash, _ = prefix.rpartition("/")
+        if not slash:
+            return None
+        if prefix in nested_paths:
+            return prefix
+
+
+def _load_nested_stacks(
+    tree: _StackTree,
+    parent: TemplateSource,
+    parent_path: str | None,
+    loaded: Loaded,
+    ancestors: frozenset[str],
+) -> None:
+    for logical_id, resource in parent.body["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != _NESTED_STACK_RESOURCE:
+            continue
+        metadata = resource.get("Metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        resource_path = _string(metadata.get(_RESOURCE_CDK_PATH)) or parent.construct_paths.get(logical_id)
+        nested_path = _nested_stack_path(resource_path) if resource_path else None
+        template_file = _string(metadata.get(_RESOURCE_ASSET_PATH))
+        if template_file is None and nested_path is not None:
+            # Apps synthesized outside the CLI have no asset metadata; the manifest still names the file.
+            template_file = tree.template_files.get(nested_path)
+        if template_file is None:
+            # A stack deployed from a TemplateURL outside the assembly: nothing local to check.
+            continue
+        _load_nested_stack(
+            tree, parent, parent_path, logical_id, nested_path, template_file, loaded, ancestors
+        )
+
+
+def _load_nested_stack(
+    tree: _StackTree,
+    parent: TemplateSource,
+    parent_path: str | None,
+    logical_id: str,
+    nested_path: str | None,
+    template_file: str,
+    loaded: Loaded,
+    ancestors: frozenset[str],
+) -> None:
+    path = os.path.join(tree.directory, template_file)
+    if os.path.normpath(path) in ancestors:
+        loaded.problems.append(TemplateError(path, f"nested stack {logical_id} contains its own parent"))
+        return
+    try:
+        body = load_template(path)
+    except TemplateError as error:
+        loaded.problems.append(error)
+        return
+    source = TemplateSource(
+        path=path,
+        body=body,
+        # CloudFormation names a nested stack "<parent>-<logical id>-<random suffix>".
+        stack=f"{parent.stack}-{logical_id}",
+        display_name=_nested_display_name(parent, parent_path, nested_path, logical_id),
+        environment=parent.environment,
+        construct_paths=tree.construct_paths.get(nested_path, {}) if nested_path else {},
+        parent=parent,
+        parent_logical_id=logical_id,
+    )
+    loaded.sources.append(source)
+    _load_nested_stacks(tree, source, nested_path, loaded, ancestors | {os.path.normpath(path)})
+
+
+def _nested_display_name(
+    parent: TemplateSource, parent_path: str | None, nested_path: str | None, logical_id: str
+) -> str:
+    if parent_path and nested_path and nested_path.startswith(parent_path + "/"):
+        return f"{parent.label}/{nested_path[len(parent_path) + 1 :]}"
+    return f"{parent.label}/{logical_id}"
+
+
+def _properties(artifact: dict[str, Any]) -> dict[str, Any]:
+    properties = artifact.get("properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
