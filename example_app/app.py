@@ -10,9 +10,9 @@ from pathlib import Path
 # the app imports as the package `example_app`, the same way the tests import it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from example_app.stacks import WebStack  # noqa: E402
+from example_app.stacks import WebStack
 
 
 def main() -> None:

