@@ -10,7 +10,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
-PYTEST_ARGS ?= -n 2
+# Two xdist workers (the machines have 2 cores). --dist loadfile keeps each test file on one worker,
+# so an expensive module-scoped fixture (a real CDK synth through jsii, ~7 s) runs once, not once per
+# worker: with plain `-n 2` the suite was slower than serial. PYTEST_ARGS= runs it serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed

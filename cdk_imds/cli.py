@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from cdk_imds import __version__
 from cdk_imds.errors import CdkImdsError
 from cdk_imds.formats import Format, Report, render
 from cdk_imds.policy import Options, Summary, check_sources
+from cdk_imds.sources import Loaded
 from cdk_imds.sources.loader import load_paths
 
 EXIT_OK = 0
@@ -66,7 +68,9 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=_CHECK_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="cdk.out directory, or template file (JSON/YAML)")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="cdk.out directory, or template file (JSON/YAML)"
+    )
     _add_output_arguments(check)
     check.add_argument(
         "--max-hop-limit",
@@ -100,8 +104,10 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_check(arguments: argparse.Namespace) -> int:
-    loaded = load_paths(arguments.paths)
-    options = Options(max_hop_limit=arguments.max_hop_limit, unverifiable_as_warning=arguments.unverifiable_as_warning)
+    loaded = _load_without_collector(arguments.paths)
+    options = Options(
+        max_hop_limit=arguments.max_hop_limit, unverifiable_as_warning=arguments.unverifiable_as_warning
+    )
     result = check_sources(loaded.sources, options)
     problems = [str(problem) for problem in loaded.problems]
     report = Report(
@@ -117,6 +123,18 @@ def _run_check(arguments: argparse.Namespace) -> int:
     if problems:
         return EXIT_BAD_INPUT
     return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def _load_without_collector(paths: list[str]) -> Loaded:
+    """Parsed templates form no reference cycles, yet the collector would re-scan the growing heap
+    hundreds of times while they load, and once more at exit: a third of the run on large
+    assemblies (bench/README.md). This process is about to exit, so the objects are frozen instead."""
+    gc.disable()
+    try:
+        return load_paths(paths)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _emit(report: Report, arguments: argparse.Namespace) -> None:
@@ -136,7 +154,18 @@ def _emit(report: Report, arguments: argparse.Namespace) -> None:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    """A report file is either the old one or the whole new one, never half written."""
+    """A report file is either the old one or the whole new one, never half written.
+
+    A target that exists but is not a regular file (/dev/stdout, a pipe) is written to directly:
+    renaming over it would replace the device or pipe with a file.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        try:
+            with open(path, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as error:
+            raise CdkImdsError(f"{path}: cannot write the report ({error.strerror})") from None
+        return
     temporary = f"{path}.tmp-{os.getpid()}"
     try:
         with open(temporary, "w", encoding="utf-8") as stream:

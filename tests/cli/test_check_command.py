@@ -68,7 +68,9 @@ def test_compliant_template_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert err == ""
 
 
-def test_errors_exit_1_and_name_the_template_at_fault(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_exit_1_and_name_the_template_at_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = _run(capsys, "check", _write(tmp_path, "bad.yaml", BAD_YAML))
     assert code == EXIT_FINDINGS
     assert "IMDSV2_REQUIRED  LegacyLT" in out
@@ -114,7 +116,9 @@ def test_sarif_output_file_is_valid(
 
 def test_max_hop_limit_turns_warning_into_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     template = json.loads(json.dumps(GOOD))
-    template["Resources"]["LT"]["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpPutResponseHopLimit"] = 3
+    template["Resources"]["LT"]["Properties"]["LaunchTemplateData"]["MetadataOptions"][
+        "HttpPutResponseHopLimit"
+    ] = 3
     path = _write(tmp_path, "hops.json", template)
     assert _run(capsys, "check", path)[0] == EXIT_OK
     code, out, _ = _run(capsys, "check", "--max-hop-limit", "2", path)
@@ -164,7 +168,9 @@ def test_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "nope.json" in err
 
 
-def test_bad_input_does_not_hide_findings_in_other_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_does_not_hide_findings_in_other_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = _write(tmp_path, "broken.json", "{")
     bad = _write(tmp_path, "bad.yaml", BAD_YAML)
     code, out, err = _run(capsys, "check", "--format", "json", broken, bad)
@@ -185,9 +191,13 @@ def test_broken_manifest_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Traceback" not in err
 
 
-def test_unwritable_output_is_bad_input_and_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_output_is_bad_input_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "missing-dir" / "report.json"
-    code, _, err = _run(capsys, "check", "--format", "json", "-o", str(target), _write(tmp_path, "g.json", GOOD))
+    code, _, err = _run(
+        capsys, "check", "--format", "json", "-o", str(target), _write(tmp_path, "g.json", GOOD)
+    )
     assert code == EXIT_BAD_INPUT
     assert "cannot write the report" in err
     assert not target.parent.exists()
@@ -203,7 +213,11 @@ def test_bad_flag_value_is_rejected_by_the_parser(capsys: pytest.CaptureFixture[
 def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "cdk_imds", *arguments], capture_output=True, text=True, env=environment, check=False
+        [sys.executable, "-m", "cdk_imds", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
     )
 
 
@@ -221,7 +235,16 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "cdk-imds"
     assert script.exists(), "the cdk-imds console script is missing: is the package installed?"
     result = subprocess.run(
-        [str(script), "check", _write(tmp_path, "bad.yaml", BAD_YAML)], capture_output=True, text=True, check=False
+        [str(script), "check", _write(tmp_path, "bad.yaml", BAD_YAML)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == EXIT_FINDINGS
     assert "IMDSV2_REQUIRED" in result.stdout
+
+
+def test_output_to_a_device_writes_through_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = _run(capsys, "check", "--format", "json", "-o", os.devnull, _write(tmp_path, "g.json", GOOD))
+    assert code == EXIT_OK
+    assert not os.path.isfile(os.devnull), "the report replaced the null device with a file"

@@ -55,7 +55,10 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # jsii's Node version banner would otherwise land on stderr of every test run.
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    outdirs = {"cli": tmp_path_factory.mktemp("cli") / "cdk.out", "plain": tmp_path_factory.mktemp("plain") / "cdk.out"}
+    outdirs = {
+        "cli": tmp_path_factory.mktemp("cli") / "cdk.out",
+        "plain": tmp_path_factory.mktemp("plain") / "cdk.out",
+    }
     _synthesize(outdirs["cli"], CLI_CONTEXT)
     _synthesize(outdirs["plain"], None)
     return outdirs
@@ -216,7 +219,7 @@ def nested_stack_resource(asset_path: str) -> dict[str, Any]:
 
 def test_broken_manifest_fails_the_whole_assembly(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"version": "55.0.0", "artifacts": {', encoding="utf-8")
-    with pytest.raises(AssemblyError, match="manifest.json is malformed JSON at line 1 column") as caught:
+    with pytest.raises(AssemblyError, match=r"manifest\.json is malformed JSON at line 1 column") as caught:
         load_assembly(str(tmp_path))
     assert caught.value.path == str(tmp_path)
     assert "Traceback" not in str(caught.value)
@@ -237,7 +240,7 @@ def test_manifest_of_the_wrong_shape(tmp_path: Path, manifest: Any, reason: str)
 
 
 def test_missing_manifest(tmp_path: Path) -> None:
-    with pytest.raises(AssemblyError, match="no manifest.json"):
+    with pytest.raises(AssemblyError, match=r"no manifest\.json"):
         load_assembly(str(tmp_path))
 
 
@@ -286,7 +289,10 @@ def test_broken_stage_manifest_is_a_problem(tmp_path: Path) -> None:
         tmp_path / "manifest.json",
         {
             "artifacts": {
-                "assembly-Beta": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Beta"}},
+                "assembly-Beta": {
+                    "type": "cdk:cloud-assembly",
+                    "properties": {"directoryName": "assembly-Beta"},
+                },
                 "Main": stack_artifact("Main.json"),
             }
         },
@@ -321,7 +327,9 @@ def test_missing_nested_template_is_a_problem(tmp_path: Path) -> None:
     write_json(tmp_path / "manifest.json", {"artifacts": {"Root": stack_artifact("Root.json")}})
     write_json(
         tmp_path / "Root.json",
-        template(Kid=nested_stack_resource("Kid.nested.template.json"), Other=nested_stack_resource("Other.json")),
+        template(
+            Kid=nested_stack_resource("Kid.nested.template.json"), Other=nested_stack_resource("Other.json")
+        ),
     )
     write_json(tmp_path / "Other.json", template())
     loaded = load_assembly(str(tmp_path))
@@ -344,7 +352,10 @@ def test_nested_stack_pointing_at_its_parent_does_not_loop(tmp_path: Path) -> No
 
 def test_stack_without_local_template_url_is_skipped(tmp_path: Path) -> None:
     write_json(tmp_path / "manifest.json", {"artifacts": {"Root": stack_artifact("Root.json")}})
-    remote = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://example.com/t.json"}}
+    remote = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": "https://example.com/t.json"},
+    }
     write_json(tmp_path / "Root.json", template(Remote=remote))
     loaded = load_assembly(str(tmp_path))
     assert [s.stack for s in loaded.sources] == ["Root"]
@@ -372,7 +383,10 @@ def test_inline_manifest_metadata_and_display_name(tmp_path: Path) -> None:
     assert source.stack == "Stage-App"
     assert source.display_name == "Stage/App"
     assert source.environment == "aws://123456789012/us-west-2"
-    assert source.construct_paths == {"FleetLaunchTemplate1A2B": "Stage/App/Fleet/LaunchTemplate", "Other": "Stage/App/Other"}
+    assert source.construct_paths == {
+        "FleetLaunchTemplate1A2B": "Stage/App/Fleet/LaunchTemplate",
+        "Other": "Stage/App/Other",
+    }
 
 
 def test_missing_metadata_file_only_loses_construct_paths(tmp_path: Path) -> None:
@@ -398,7 +412,14 @@ def test_load_paths_keeps_order_and_collects_problems(tmp_path: Path, assemblies
     last = tmp_path / "last.yaml"
     last.write_text("Resources:\n  A: {Type: X}\n", encoding="utf-8")
 
-    paths = [str(first), str(assemblies["cli"]), str(plain_dir), str(tmp_path / "gone.json"), str(broken), str(last)]
+    paths = [
+        str(first),
+        str(assemblies["cli"]),
+        str(plain_dir),
+        str(tmp_path / "gone.json"),
+        str(broken),
+        str(last),
+    ]
     loaded = load_paths(paths)
 
     labels = [s.label for s in loaded.sources]

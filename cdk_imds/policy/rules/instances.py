@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cdk_imds.policy.context import ResourceContext
-from cdk_imds.policy.imds import OptionSet, merged, resource_options
+from cdk_imds.policy.imds import NOT_SET, OptionSet, merged, resource_options
 from cdk_imds.policy.model import Finding, RuleId
-from cdk_imds.policy.references import launch_template
+from cdk_imds.policy.references import Launch, launch_template
 from cdk_imds.policy.rules.common import hop_limit_findings, launch_findings, verdict_findings
 from cdk_imds.policy.values import ABSENT
 
@@ -28,8 +28,7 @@ def instance(context: ResourceContext) -> Iterator[Finding]:
         if _sets_tokens_itself(own):
             # The template can still contribute HttpEndpoint, but the instance's own HttpTokens
             # decides, so the instance is the one at fault.
-            bases = [base for target in launch.targets for base in target.options()]
-            sets = [merged(mine, base) for mine in own for base in bases] or own
+            sets = [merged(mine, base) for mine in own for base in _template_options(launch)]
             yield from verdict_findings(context, sets, _OWN_OPTIONS, "Instance", _FIX)
         else:
             seen: set[tuple[RuleId, str]] = set()
@@ -39,6 +38,15 @@ def instance(context: ResourceContext) -> Iterator[Finding]:
             if not launch.specified:
                 yield from verdict_findings(context, own, _OWN_OPTIONS, "Instance", _FIX)
     yield from hop_limit_findings(context, own, _OWN_OPTIONS, "Instance")
+
+
+def _template_options(launch: Launch) -> list[OptionSet]:
+    """What the template side can contribute; no template at all contributes nothing."""
+    bases = [base for target in launch.targets for base in target.options()]
+    bases += [OptionSet((unknown,), (unknown,), (unknown,)) for unknown in launch.unknowns]
+    if not launch.specified:
+        bases.append(NOT_SET)
+    return bases
 
 
 def _sets_tokens_itself(own: list[OptionSet]) -> bool:

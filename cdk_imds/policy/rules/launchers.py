@@ -10,7 +10,7 @@ from cdk_imds.policy.imds import OptionSet, option_sets
 from cdk_imds.policy.model import Finding, RuleId, Severity
 from cdk_imds.policy.references import launch_configuration, launch_template
 from cdk_imds.policy.rules.common import launch_findings
-from cdk_imds.policy.values import ABSENT, Unknown, expand, lookup
+from cdk_imds.policy.values import ABSENT, expand, lookup
 
 _Seen = set[tuple[RuleId, str]]
 
@@ -73,6 +73,8 @@ def eks_nodegroup(context: ResourceContext) -> Iterator[Finding]:
         return
     launch = launch_template(spec, context.scope, id_key="Id", name_key="Name")
     yield from launch_findings(context, launch, ("LaunchTemplate",), "EKS node group", set())
+    if not launch.specified:
+        yield _service_default(context, "EKS node group", "LaunchTemplate")
 
 
 def batch_compute_environment(context: ResourceContext) -> Iterator[Finding]:
@@ -88,6 +90,8 @@ def batch_compute_environment(context: ResourceContext) -> Iterator[Finding]:
     if all(spec is ABSENT for spec in specs):
         yield _service_default(context, noun, *base)
         return
+    if ABSENT in specs:
+        yield _service_default(context, noun, *base)
     seen: _Seen = set()
     for spec in specs:
         if spec is ABSENT:
@@ -131,7 +135,8 @@ def _items(candidates: list[Any], scope: Any) -> Iterator[tuple[int, Any]]:
         if isinstance(candidate, list):
             for index, item in enumerate(candidate):
                 for value in expand(item, scope):
-                    if value is not ABSENT and not isinstance(value, Unknown):
+                    # An unknown entry may name any template: passed on so it is reported, not skipped.
+                    if value is not ABSENT:
                         yield index, value
 
 
