@@ -4,10 +4,10 @@ A new launch template version only affects instances launched afterwards; the in
 running keep the metadata options they were launched with (IMDSv1 included) until replaced. So by
 default the group gets an update policy that replaces them on every template change:
 
-* an **instance refresh** (``AutoScalingInstanceRefresh``) in launch-before-terminate mode
-  (MinHealthyPercentage 100, MaxHealthyPercentage 110): new instances launch and pass the group's
-  own health checks (EC2 or ELB) and warm-up before old ones terminate, in batches of about 10% of
-  the group's *current* desired capacity (at least one instance), so capacity never drops;
+* an **instance refresh** (``AutoScalingInstanceRefresh``) that launches before it terminates
+  (MinHealthyPercentage 100, MaxHealthyPercentage 110): replacements must pass the group's own
+  health checks (EC2 or ELB) and warm-up before old instances go, the group never drops below its
+  *current* desired capacity (whatever scaling made it), and it exceeds it by about 10% at most;
 * a **rolling update** instead when the group has ``signals`` (an instance refresh does not wait
   for cfn-signal) or ``migrate_to_launch_template`` (aws-cdk-lib requires a rolling update for that
   migration): batches of one, keeping the group's desired (else minimum) capacity in service, as
@@ -23,7 +23,8 @@ from aws_cdk import aws_autoscaling as autoscaling
 
 from cdk_imds.cdk.errors import ConfigurationError
 
-# The launch-before-terminate preset of EC2 Auto Scaling's instance maintenance settings.
+# Launch before terminating. These are also the service's defaults for a Rolling refresh without an
+# instance maintenance policy (per aws-cdk-lib's docs); spelled out so the intent is in the template.
 LAUNCH_BEFORE_TERMINATE_MIN_HEALTHY = 100
 LAUNCH_BEFORE_TERMINATE_MAX_HEALTHY = 110
 ROLLING_BATCH_SIZE = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ class TemplateSource:
     stack: str | None = None
     display_name: str | None = None
     environment: str | None = None
-    construct_paths: dict[str, str] = field(default_factory=dict)
+    construct_paths: Mapping[str, str] = field(default_factory=dict)
     parent: TemplateSource | None = None
     parent_logical_id: str | None = None
 

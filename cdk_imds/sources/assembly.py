@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,49 @@ class _StackTree:
     root_path: str
     construct_paths: dict[str, dict[str, str]] = field(default_factory=dict)
     template_files: dict[str, str] = field(default_factory=dict)
+
+
+class _LazyTree:
+    """The stack tree, built on first use.
+
+    Templates the CDK CLI writes carry ``aws:cdk:path`` and asset metadata on their resources, so the
+    manifest metadata (often megabytes of side files) is needed only for findings on templates
+    synthesized without it; reading it eagerly was a fifth of the run on large assemblies.
+    """
+
+    def __init__(
+        self, directory: str, artifact: dict[str, Any], template_file: str, display_name: str
+    ) -> None:
+        self.directory = directory
+        self._arguments = (artifact, template_file, display_name)
+        self._tree: _StackTree | None = None
+
+    @property
+    def tree(self) -> _StackTree:
+        if self._tree is None:
+            self._tree = _stack_tree(self.directory, *self._arguments)
+        return self._tree
+
+
+class _ConstructPaths(Mapping[str, str]):
+    """Logical id -> construct path for one template, read from the manifest only when asked."""
+
+    def __init__(self, lazy: _LazyTree, stack_path: str | None) -> None:
+        self._lazy = lazy
+        self._stack_path = stack_path
+
+    def _paths(self) -> dict[str, str]:
+        tree = self._lazy.tree
+        return tree.construct_paths.get(self._stack_path or tree.root_path, {})
+
+    def __getitem__(self, logical_id: str) -> str:
+        return self._paths()[logical_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths())
+
+    def __len__(self) -> int:
+        return len(self._paths())
 
 
 def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str]) -> None:
@@ -141,7 +185,7 @@ def _load_stack(directory: str, artifact_id: str, artifact: dict[str, Any], load
         )
         return
     display_name = _string(artifact.get("displayName")) or artifact_id
-    tree = _stack_tree(directory, artifact, template_file, display_name)
+    tree = _LazyTree(directory, artifact, template_file, display_name)
     path = os.path.join(directory, template_file)
     try:
         body = load_template(path)
@@ -154,10 +198,11 @@ def _load_stack(directory: str, artifact_id: str, artifact: dict[str, Any], load
         stack=_string(properties.get("stackName")) or artifact_id,
         display_name=display_name,
         environment=_string(artifact.get("environment")),
-        construct_paths=tree.construct_paths.get(tree.root_path, {}),
+        construct_paths=_ConstructPaths(tree, None),
     )
     loaded.sources.append(source)
-    _load_nested_stacks(tree, source, tree.root_path, loaded, ancestors=frozenset({os.path.normpath(path)}))
+    # CDK's displayName is the stack's construct path, which nested stacks' paths start with.
+    _load_nested_stacks(tree, source, display_name, loaded, ancestors=frozenset({os.path.normpath(path)}))
 
 
 def _stack_tree(
@@ -236,7 +281,7 @@ def _owning_stack(path: str, nested_paths: set[str]) -> str | None:
 
 
 def _load_nested_stacks(
-    tree: _StackTree,
+    tree: _LazyTree,
     parent: TemplateSource,
     parent_path: str | None,
     loaded: Loaded,
@@ -252,7 +297,7 @@ def _load_nested_stacks(
         template_file = _string(metadata.get(_RESOURCE_ASSET_PATH))
         if template_file is None and nested_path is not None:
             # Apps synthesized outside the CLI have no asset metadata; the manifest still names the file.
-            template_file = tree.template_files.get(nested_path)
+            template_file = tree.tree.template_files.get(nested_path)
         if template_file is None:
             # A stack deployed from a TemplateURL outside the assembly: nothing local to check.
             continue
@@ -262,7 +307,7 @@ def _load_nested_stacks(
 
 
 def _load_nested_stack(
-    tree: _StackTree,
+    tree: _LazyTree,
     parent: TemplateSource,
     parent_path: str | None,
     logical_id: str,
@@ -287,7 +332,7 @@ def _load_nested_stack(
         stack=f"{parent.stack}-{logical_id}",
         display_name=_nested_display_name(parent, parent_path, nested_path, logical_id),
         environment=parent.environment,
-        construct_paths=tree.construct_paths.get(nested_path, {}) if nested_path else {},
+        construct_paths=_ConstructPaths(tree, nested_path) if nested_path else {},
         parent=parent,
         parent_logical_id=logical_id,
     )

@@ -12,6 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
+from constructs import IConstruct
 
 from cdk_imds.cdk import (
     ConfigurationError,
@@ -46,6 +47,12 @@ def _vpc(stack: cdk.Stack) -> ec2.Vpc:
 
 def _image() -> ec2.IMachineImage:
     return ec2.MachineImage.latest_amazon_linux2023()
+
+
+def _logical_id(construct: IConstruct) -> str:
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnElement)
+    return str(cdk.Stack.of(resource).get_logical_id(resource))
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def test_defaults_launch_from_a_secure_template_it_creates(default_group: Synthe
 
 
 def test_defaults_reference_the_latest_template_version(default_group: Synthesized, resource_of: Any) -> None:
-    lt_id = default_group.stack.get_logical_id(default_group.groups["Web"].launch_template.node.default_child)  # type: ignore[arg-type]
+    lt_id = _logical_id(default_group.groups["Web"].launch_template)
     properties = default_group.group("Web", resource_of)["Properties"]
     assert properties["LaunchTemplate"] == {
         "LaunchTemplateId": {"Ref": lt_id},
@@ -360,14 +367,8 @@ def test_instance_arguments_go_into_the_launch_template(variants: Synthesized, r
     assert data["InstanceMarketOptions"] == {"MarketType": "spot", "SpotOptions": {"MaxPrice": "0.05"}}
     interface = data["NetworkInterfaces"][0]
     assert interface["AssociatePublicIpAddress"] is True
-    assert interface["Groups"] == [
-        {
-            "Fn::GetAtt": [
-                variants.stack.get_logical_id(variants.stack.node.find_child("Sg").node.default_child),
-                "GroupId",
-            ]
-        }
-    ]  # type: ignore[arg-type]
+    security_group_id = _logical_id(variants.stack.node.find_child("Sg"))
+    assert interface["Groups"] == [{"Fn::GetAtt": [security_group_id, "GroupId"]}]
     # and the given role is the group's (no second role is made for it)
     group = variants.groups["Instance"]
     assert group.role is variants.stack.node.find_child("Role")
@@ -563,7 +564,7 @@ def own_sources(synth_compliant: Any) -> Synthesized:
 def test_a_secure_launch_template_of_your_own_is_used(own_sources: Synthesized, resource_of: Any) -> None:
     main = own_sources.stack.node.find_child("Main")
     assert own_sources.groups["Single"].launch_template is main
-    main_id = own_sources.stack.get_logical_id(main.node.default_child)  # type: ignore[arg-type]
+    main_id = _logical_id(main)
     assert own_sources.group("Single", resource_of)["Properties"]["LaunchTemplate"]["LaunchTemplateId"] == {
         "Ref": main_id
     }
@@ -576,7 +577,7 @@ def test_mixed_instances_with_secure_templates(own_sources: Synthesized, resourc
     assert own_sources.groups["Mixed"].launch_template is main
     policy = own_sources.group("Mixed", resource_of)["Properties"]["MixedInstancesPolicy"]
     overrides = policy["LaunchTemplate"]["Overrides"]
-    arm_id = own_sources.stack.get_logical_id(arm.node.default_child)  # type: ignore[arg-type]
+    arm_id = _logical_id(arm)
     assert overrides[1]["LaunchTemplateSpecification"]["LaunchTemplateId"] == {"Ref": arm_id}
     assert policy["InstancesDistribution"] == {"OnDemandPercentageAboveBaseCapacity": 50}
     assert (
