@@ -13,9 +13,8 @@ Every measurement is a fresh subprocess of the same interpreter (this one, norma
   check        bench/inprocess_check.py: import cdk-imds, load_paths(), check_sources()
   cli          python -m cdk_imds check ASSEMBLY --format json, stdout to a file (the whole command:
                argument parsing, loading, checking, rendering and writing the JSON report)
-  check-gc     (--what-if only) ``check`` with the cyclic GC off while loading, then gc.freeze():
-               not what cdk-imds does today, the change this benchmark suggests
-  cli-gc       (--what-if only) ``cli`` with the same change (bench/whatif_cli.py)
+  check-gc     (--what-if only) ``check`` with the cyclic GC off while loading, then gc.freeze(),
+               as the CLI loads (cdk_imds.cli._load_without_collector)
 
 For each: the process's wall time (time.perf_counter around subprocess.run) and, for all but
 ``cli``, the time measured inside the process with time.perf_counter (from before the first file is
@@ -62,7 +61,6 @@ def commands(assembly: str, python: str, what_if: bool) -> dict[str, list[str]]:
     }
     if what_if:
         table["check-gc"] = [python, os.path.join(HERE, "inprocess_check.py"), "--gc-tuned", assembly]
-        table["cli-gc"] = [python, os.path.join(HERE, "whatif_cli.py"), "check", assembly, "--format", "json"]
     return table
 
 
@@ -236,8 +234,7 @@ def markdown(meta: dict[str, Any], results: dict[str, Any]) -> str:
         "load": "cdk-imds load only (`load_paths`)",
         "check": "cdk-imds load + check (`load_paths` + `check_sources`)",
         "cli": "cdk-imds CLI (`python -m cdk_imds check --format json`)",
-        "check-gc": "what-if: load + check, no GC while loading, then `gc.freeze()`",
-        "cli-gc": "what-if: CLI, no GC while loading, then `gc.freeze()`",
+        "check-gc": "load + check as the CLI loads: no GC while loading, then `gc.freeze()`",
     }
     lines = [
         "| what | process wall, median (min) | vs floor, median (min) | process CPU, median | vs floor "

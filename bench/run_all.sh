@@ -82,10 +82,7 @@ print(row("cdk-imds load + check (`load_paths` + `check_sources`)", chk["wall"],
 print(row("**cdk-imds CLI** `python -m cdk_imds check ASSEMBLY --format json`", cli["wall"], None, found, cli["cpu"]))
 if "check-gc" in results:
     gc_run = results["check-gc"]
-    print(row("what-if: load + check, GC off while loading, then `gc.freeze()`", gc_run["wall"], gc_run["seconds"], f"{gc_run['findings']} findings", gc_run["cpu"]))
-if "cli-gc" in results:
-    cli_gc = results["cli-gc"]
-    print(row("what-if: CLI with that change (`bench/whatif_cli.py`)", cli_gc["wall"], None, f"{cli_gc['findings']} findings", cli_gc["cpu"]))
+    print(row("load + check as the CLI loads (GC off while loading, then `gc.freeze()`)", gc_run["wall"], gc_run["seconds"], f"{gc_run['findings']} findings", gc_run["cpu"]))
 if checkov:
     print(row(
         "checkov `-f *.template.json --framework cloudformation --check CKV_AWS_79`"

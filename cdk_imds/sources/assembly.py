@@ -187,10 +187,8 @@ def _load_stack(directory: str, artifact_id: str, artifact: dict[str, Any], load
     display_name = _string(artifact.get("displayName")) or artifact_id
     tree = _LazyTree(directory, artifact, template_file, display_name)
     path = os.path.join(directory, template_file)
-    try:
-        body = load_template(path)
-    except TemplateError as error:
-        loaded.problems.append(error)
+    body = _template_or_problem(path, loaded)
+    if body is None:
         return
     source = TemplateSource(
         path=path,
@@ -320,10 +318,8 @@ def _load_nested_stack(
     if os.path.normpath(path) in ancestors:
         loaded.problems.append(TemplateError(path, f"nested stack {logical_id} contains its own parent"))
         return
-    try:
-        body = load_template(path)
-    except TemplateError as error:
-        loaded.problems.append(error)
+    body = _template_or_problem(path, loaded)
+    if body is None:
         return
     source = TemplateSource(
         path=path,
@@ -338,6 +334,15 @@ def _load_nested_stack(
     )
     loaded.sources.append(source)
     _load_nested_stacks(tree, source, nested_path, loaded, ancestors | {os.path.normpath(path)})
+
+
+def _template_or_problem(path: str, loaded: Loaded) -> dict[str, Any] | None:
+    """The template, or None with the reason recorded: one broken stack must not hide the others."""
+    try:
+        return load_template(path)
+    except TemplateError as error:
+        loaded.problems.append(error)
+        return None
 
 
 def _nested_display_name(

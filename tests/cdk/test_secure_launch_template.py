@@ -52,6 +52,8 @@ def synthesized(synth_compliant: Any) -> Synthesized:
         "TagsAndIpv6": SecureLaunchTemplate(
             stack, "TagsAndIpv6", instance_metadata_tags=True, http_protocol_ipv6=True
         ),
+        # Every pass-through argument at once: EC2 would refuse some of these combinations at launch
+        # (hibernation with Spot and enclaves), but synthesis is all this test is about.
         "Everything": SecureLaunchTemplate(
             stack,
             "Everything",

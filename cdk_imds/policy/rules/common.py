@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from cdk_imds.policy.context import ResourceContext
-from cdk_imds.policy.imds import TOKENS, OptionSet, Verdict, hop_limits, judge_options, merged
+from cdk_imds.policy.imds import TOKENS, Judgement, OptionSet, Verdict, hop_limits, judge_options, merged
 from cdk_imds.policy.model import Finding, RuleId, Severity
 from cdk_imds.policy.references import Launch
 from cdk_imds.policy.values import Unknown
@@ -29,16 +29,23 @@ def options_findings(
 def verdict_findings(
     context: ResourceContext, sets: list[OptionSet], options_path: tuple[str, ...], subject: str, fix: str
 ) -> Iterator[Finding]:
-    judgement = judge_options(sets)
-    tokens_path = context.path(*options_path, TOKENS)
+    yield from judgement_findings(
+        context, judge_options(sets), subject, fix, context.path(*options_path, TOKENS)
+    )
+
+
+def judgement_findings(
+    context: ResourceContext, judgement: Judgement, subject: str, fix: str, path: str
+) -> Iterator[Finding]:
+    """The finding a three-way verdict on a resource's own setting calls for, if any."""
     if judgement.verdict is Verdict.FAIL:
-        yield context.finding(RuleId.IMDSV2_REQUIRED, f"{subject}: {judgement.reason}.", fix, tokens_path)
+        yield context.finding(RuleId.IMDSV2_REQUIRED, f"{subject}: {judgement.reason}.", fix, path)
     elif judgement.verdict is Verdict.UNKNOWN:
         yield context.finding(
             RuleId.IMDSV2_UNVERIFIABLE,
             f"{subject}: cannot be verified at synth time: {judgement.reason}.",
             UNVERIFIABLE_FIX,
-            tokens_path,
+            path,
         )
 
 

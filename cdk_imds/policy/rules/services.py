@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from cdk_imds.policy.context import ResourceContext
-from cdk_imds.policy.imds import Judgement, Verdict, judge_value, resource_options, short
-from cdk_imds.policy.model import Finding, RuleId
-from cdk_imds.policy.rules.common import UNVERIFIABLE_FIX, options_findings
+from cdk_imds.policy.imds import judge_value, resource_options, short
+from cdk_imds.policy.model import Finding
+from cdk_imds.policy.rules.common import judgement_findings, options_findings
 from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, expand, lookup
 
 _BEANSTALK_NAMESPACE = "aws:autoscaling:launchconfiguration"
@@ -34,7 +34,7 @@ def sagemaker_notebook(context: ResourceContext) -> Iterator[Finding]:
     judgement = judge_value(
         values, lambda value: as_text(value) == "2", _describe_version("the notebook instance")
     )
-    yield from _switch_findings(
+    yield from judgement_findings(
         context,
         judgement,
         "SageMaker notebook instance",
@@ -47,7 +47,7 @@ def appstream_disable_imdsv1(context: ResourceContext) -> Iterator[Finding]:
     values = lookup(context.properties, ("DisableIMDSV1",), context.scope)
     judgement = judge_value(values, _is_true, _describe_switch("DisableIMDSV1"))
     noun = "AppStream fleet" if context.type.endswith("Fleet") else "AppStream image builder"
-    yield from _switch_findings(
+    yield from judgement_findings(
         context, judgement, noun, "Set DisableIMDSV1 to true.", context.path("DisableIMDSV1")
     )
 
@@ -60,7 +60,7 @@ def beanstalk(context: ResourceContext) -> Iterator[Finding]:
     noun = "Elastic Beanstalk " + (
         "environment" if context.type.endswith("Environment") else "configuration template"
     )
-    yield from _switch_findings(
+    yield from judgement_findings(
         context,
         judgement,
         noun,
@@ -76,7 +76,7 @@ def emr_cluster(context: ResourceContext) -> Iterator[Finding]:
     judgement = judge_value(
         values, lambda value: as_text(value) == "2", _describe_version("the cluster's instances")
     )
-    yield from _switch_findings(
+    yield from judgement_findings(
         context,
         judgement,
         "EMR cluster",
@@ -141,20 +141,6 @@ def _beanstalk_template_values(context: ResourceContext) -> list[Candidate]:
         elif isinstance(reference, str):
             values.append(Unknown(f"configuration template {reference!r} is not referenced with Ref"))
     return values
-
-
-def _switch_findings(
-    context: ResourceContext, judgement: Judgement, noun: str, fix: str, path: str
-) -> Iterator[Finding]:
-    if judgement.verdict is Verdict.FAIL:
-        yield context.finding(RuleId.IMDSV2_REQUIRED, f"{noun}: {judgement.reason}.", fix, path)
-    elif judgement.verdict is Verdict.UNKNOWN:
-        yield context.finding(
-            RuleId.IMDSV2_UNVERIFIABLE,
-            f"{noun}: cannot be verified at synth time: {judgement.reason}.",
-            UNVERIFIABLE_FIX,
-            path,
-        )
 
 
 def _is_true(value: Candidate) -> bool:
