@@ -1,7 +1,56 @@
-"""cdk-imds: IMDSv2-only EC2 capacity for AWS CDK apps, enforced at synth time and on live accounts."""
+"""cdk-imds: IMDSv2-only EC2 capacity for AWS CDK apps, enforced at synth time and on live accounts.
+
+The policy engine's names are imported eagerly. The CDK constructs are imported on first use:
+importing aws_cdk starts a Node.js process (about two seconds), which ``cdk-imds check`` and other
+users of the engine alone should not pay for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources, check_template
 
+if TYPE_CHECKING:
+    from cdk_imds.cdk import (
+        ConfigurationError,
+        InsecureConfigurationError,
+        MetadataOptions,
+        SecureAutoScalingGroup,
+        SecureLaunchTemplate,
+    )
+
 __version__ = "0.1.0"
 
-__all__ = ["Finding", "Options", "RuleId", "Severity", "__version__", "check_sources", "check_template"]
+_CDK_NAMES = frozenset(
+    {
+        "ConfigurationError",
+        "InsecureConfigurationError",
+        "MetadataOptions",
+        "SecureAutoScalingGroup",
+        "SecureLaunchTemplate",
+    }
+)
+
+__all__ = [
+    "ConfigurationError",
+    "Finding",
+    "InsecureConfigurationError",
+    "MetadataOptions",
+    "Options",
+    "RuleId",
+    "SecureAutoScalingGroup",
+    "SecureLaunchTemplate",
+    "Severity",
+    "__version__",
+    "check_sources",
+    "check_template",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CDK_NAMES:
+        from cdk_imds import cdk
+
+        return getattr(cdk, name)
+    raise AttributeError(f"module 'cdk_imds' has no attribute {name!r}")

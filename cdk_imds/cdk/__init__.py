@@ -3,13 +3,10 @@
 This package imports aws_cdk; the policy engine (``cdk_imds.policy``) never does.
 """
 
-from cdk_imds.cdk.constructs import (
-    ConfigurationError,
-    InsecureConfigurationError,
-    MetadataOptions,
-    SecureAutoScalingGroup,
-    SecureLaunchTemplate,
-)
+from cdk_imds.cdk.auto_scaling_group import SecureAutoScalingGroup
+from cdk_imds.cdk.errors import ConfigurationError, InsecureConfigurationError
+from cdk_imds.cdk.launch_template import SecureLaunchTemplate
+from cdk_imds.cdk.metadata import MetadataOptions
 
 __all__ = [
     "ConfigurationError",
