@@ -1,0 +1,57 @@
+"""The real CDK CLI synthesizes an app, then `cdk-imds check` judges the cloud assembly it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def _synth(app: str, outdir: Path) -> None:
+    if not CDK.exists():
+        pytest.fail("node_modules/.bin/cdk is missing: run `make install` (make test does)")
+    environment = {
+        **os.environ,
+        # The CLI runs the app with `python3`: the one of this test run, with cdk-imds installed.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DISABLE_VERSION_CHECK": "true",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+    command = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app, "--output", str(outdir)]
+    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cdk_imds", "check", *arguments], capture_output=True, text=True, check=False
+    )
+
+
+def test_example_app_synthesizes_compliant(tmp_path: Path) -> None:
+    _synth("python3 example_app/app.py", tmp_path / "cdk.out")
+    result = _check(str(tmp_path / "cdk.out"))
+    assert result.returncode == 0, result.stdout
+    assert "No IMDS findings in 1 template" in result.stdout
+
+
+def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_path: Path) -> None:
+    _synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out")
+    result = _check("--format", "json", str(tmp_path / "cdk.out"))
+    assert result.returncode == 1
+    findings = {
+        (f["stack"], f["logical_id"][:6], f["rule"]): f for f in json.loads(result.stdout)["findings"]
+    }
+    template = findings[("LegacyStack", "Legacy", "IMDSV2_REQUIRED")]
+    assert template["construct_path"] == "LegacyStack/Legacy"
+    # The fleet imports the template's id from the other stack: followed, not guessed.
+    fleet = findings[("ConsumerStack", "Fleet", "IMDSV2_REQUIRED")]
+    assert fleet["construct_path"] == "ConsumerStack/Fleet"
+    assert fleet["related"].startswith("LegacyStack/Legacy")
