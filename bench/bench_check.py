@@ -229,7 +229,7 @@ def print_report(meta: dict[str, Any], results: dict[str, Any]) -> None:
 def markdown(meta: dict[str, Any], results: dict[str, Any]) -> str:
     floor, keep = results["floor"], results["floor-keep"]
     labels = {
-        "floor": "floor: json.load manifest + templates + metadata files (each dropped)",
+        "floor": "floor: json.load manifest + templates (each dropped)",
         "floor-keep": "floor-keep: the same, all kept in memory",
         "load": "cdk-imds load only (`load_paths`)",
         "check": "cdk-imds load + check (`load_paths` + `check_sources`)",

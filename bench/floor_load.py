@@ -3,9 +3,9 @@
 
     python bench/floor_load.py [--keep] ASSEMBLY
 
-Those files are ``manifest.json``, each stack's ``templateFile`` and, when the manifest names one,
-its ``additionalMetadataFile`` (cdk-imds reads it to name constructs); Stage sub-assemblies are
-followed the same way. Prints one JSON line: seconds spent (time.perf_counter, from before the
+Those files are ``manifest.json`` and each stack's ``templateFile``; Stage sub-assemblies are
+followed the same way. (cdk-imds reads a stack's ``additionalMetadataFile`` only when a finding's
+resource has no ``aws:cdk:path`` metadata, which templates synthesized by the CDK CLI always have.) Prints one JSON line: seconds spent (time.perf_counter, from before the
 manifest is opened to after the last file is parsed), files, bytes, and the resources counted.
 By default each parsed file is dropped at once, the literal "only json-loads" floor. ``--keep`` holds
 every parsed file in memory to the end, as any checker that follows references across stacks must:
@@ -35,12 +35,6 @@ def walk(directory: str, totals: dict[str, float], kept: list[object] | None) ->
         kind = artifact.get("type")
         properties = artifact.get("properties", {})
         if kind == "aws:cloudformation:stack":
-            side_file = artifact.get("additionalMetadataFile")
-            if side_file:
-                metadata = load(os.path.join(directory, side_file))
-                totals["files"] += 1
-                if kept is not None:
-                    kept.append(metadata)
             template = load(os.path.join(directory, properties["templateFile"]))
             totals["files"] += 1
             totals["templates"] += 1
