@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
 
-def _synth(app: str, outdir: Path) -> None:
+def _synth(app: str, outdir: Path, *context: str) -> subprocess.CompletedProcess[str]:
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `make install` (make test does)")
     environment = {
@@ -25,8 +25,9 @@ def _synth(app: str, outdir: Path) -> None:
         "CDK_DISABLE_CLI_TELEMETRY": "true",
     }
     command = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app, "--output", str(outdir)]
-    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
+    for entry in context:
+        command += ["-c", entry]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
 
 
 def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -36,14 +37,14 @@ def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_example_app_synthesizes_compliant(tmp_path: Path) -> None:
-    _synth("python3 example_app/app.py", tmp_path / "cdk.out")
+    assert _synth("python3 example_app/app.py", tmp_path / "cdk.out").returncode == 0
     result = _check(str(tmp_path / "cdk.out"))
     assert result.returncode == 0, result.stdout
     assert "No IMDS findings in 1 template" in result.stdout
 
 
 def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_path: Path) -> None:
-    _synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out")
+    assert _synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out").returncode == 0
     result = _check("--format", "json", str(tmp_path / "cdk.out"))
     assert result.returncode == 1
     findings = {
@@ -55,3 +56,29 @@ def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_pa
     fleet = findings[("ConsumerStack", "Fleet", "IMDSV2_REQUIRED")]
     assert fleet["construct_path"] == "ConsumerStack/Fleet"
     assert fleet["related"].startswith("LegacyStack/Legacy")
+
+
+PLUGIN_APP = "python3 tests/fixtures/apps/plugin_app.py"
+
+
+def test_validation_plugin_fails_synth_on_the_written_template(tmp_path: Path) -> None:
+    result = _synth(PLUGIN_APP, tmp_path / "cdk.out")
+    assert result.returncode != 0
+    report = result.stderr
+    # The escape hatch is only visible in the written template; the nested stack's resource too.
+    assert "HttpTokens is 'optional'" in report
+    assert "PluginStack/Overridden" in report
+    assert "PluginStack/Inner/Bare" in report
+    assert "Acknowledge with 'cdk-imds::IMDSV2_REQUIRED'" in report
+    assert "Synthesis finished with errors" in report
+
+
+def test_validation_plugin_findings_can_be_acknowledged(tmp_path: Path) -> None:
+    result = _synth(PLUGIN_APP, tmp_path / "cdk.out", "acknowledge=true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_validation_plugin_passes_a_compliant_app(tmp_path: Path) -> None:
+    result = _synth(PLUGIN_APP, tmp_path / "cdk.out", "compliant=true")
+    assert result.returncode == 0, result.stderr
+    assert "cdk-imds" not in result.stderr
