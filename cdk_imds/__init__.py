@@ -13,38 +13,65 @@ from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources, c
 
 if TYPE_CHECKING:
     from cdk_imds.cdk import (
+        ASPECT_PRIORITY,
         ConfigurationError,
+        ContextValueError,
+        Imdsv2Aspect,
+        Imdsv2ValidationPlugin,
         InsecureConfigurationError,
         MetadataOptions,
+        Mode,
         SecureAutoScalingGroup,
         SecureLaunchTemplate,
+        SuppressionError,
+        enforce,
+        enforce_stage,
+        suppress,
     )
 
 __version__ = "0.1.0"
 
 _CDK_NAMES = frozenset(
     {
+        "ASPECT_PRIORITY",
         "ConfigurationError",
+        "ContextValueError",
+        "Imdsv2Aspect",
+        "Imdsv2ValidationPlugin",
         "InsecureConfigurationError",
         "MetadataOptions",
+        "Mode",
         "SecureAutoScalingGroup",
         "SecureLaunchTemplate",
+        "SuppressionError",
+        "enforce",
+        "enforce_stage",
+        "suppress",
     }
 )
 
 __all__ = [
+    "ASPECT_PRIORITY",
     "ConfigurationError",
+    "ContextValueError",
     "Finding",
+    "Imdsv2Aspect",
+    "Imdsv2ValidationPlugin",
     "InsecureConfigurationError",
     "MetadataOptions",
+    "Mode",
     "Options",
     "RuleId",
     "SecureAutoScalingGroup",
     "SecureLaunchTemplate",
     "Severity",
+    "SuppressionError",
     "__version__",
     "check_sources",
     "check_template",
+    "enforce",
+    "enforce_stage",
+    "suppress",
 ]
 
 

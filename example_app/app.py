@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aws_cdk as cdk
 
+from cdk_imds import enforce
+from example_app.legacy import LegacyStack
 from example_app.stacks import WebStack
 
 
@@ -19,6 +21,9 @@ def main() -> None:
     app = cdk.App()
     environment_name = app.node.try_get_context("environment") or "dev"
     WebStack(app, "WebStack", environment_name=environment_name)
+    LegacyStack(app, "LegacyStack")
+    # IMDSv2 for every stack of the app; the mode comes from cdk.json ("cdk-imds:mode": "fix") or -c.
+    enforce(app)
     app.synth()
 
 

@@ -1,17 +1,31 @@
-"""CDK glue: constructs that make IMDSv2-only the only state EC2 capacity can be in.
+"""CDK glue: constructs, the aspect and the validation plugin that keep EC2 capacity IMDSv2-only.
 
 This package imports aws_cdk; the policy engine (``cdk_imds.policy``) never does.
 """
 
+from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
 from cdk_imds.cdk.auto_scaling_group import SecureAutoScalingGroup
+from cdk_imds.cdk.config import ContextValueError
+from cdk_imds.cdk.enforcement import enforce, enforce_stage
 from cdk_imds.cdk.errors import ConfigurationError, InsecureConfigurationError
 from cdk_imds.cdk.launch_template import SecureLaunchTemplate
 from cdk_imds.cdk.metadata import MetadataOptions
+from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
+from cdk_imds.cdk.suppressions import SuppressionError, suppress
 
 __all__ = [
+    "ASPECT_PRIORITY",
     "ConfigurationError",
+    "ContextValueError",
+    "Imdsv2Aspect",
+    "Imdsv2ValidationPlugin",
     "InsecureConfigurationError",
     "MetadataOptions",
+    "Mode",
     "SecureAutoScalingGroup",
     "SecureLaunchTemplate",
+    "SuppressionError",
+    "enforce",
+    "enforce_stage",
+    "suppress",
 ]

@@ -77,7 +77,10 @@ def parse_flag(value: Any, source: str = "unverifiable_as_warning") -> bool:
 
 
 def resolve_settings(
-    scope: IConstruct, mode: Mode | str | None, max_hop_limit: int | None, unverifiable_as_warning: bool | None
+    scope: IConstruct,
+    mode: Mode | str | None,
+    max_hop_limit: int | None,
+    unverifiable_as_warning: bool | None,
 ) -> Settings:
     """Arguments win; a missing argument is read from the scope's context, then defaulted."""
     node = scope.node
@@ -101,4 +104,6 @@ def resolve_settings(
         )
     else:
         unverifiable_as_warning = parse_flag(unverifiable_as_warning)
-    return Settings(mode, Options(max_hop_limit=max_hop_limit, unverifiable_as_warning=unverifiable_as_warning))
+    return Settings(
+        mode, Options(max_hop_limit=max_hop_limit, unverifiable_as_warning=unverifiable_as_warning)
+    )

@@ -36,11 +36,25 @@ def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_example_app_synthesizes_compliant(tmp_path: Path) -> None:
-    assert _synth("python3 example_app/app.py", tmp_path / "cdk.out").returncode == 0
-    result = _check(str(tmp_path / "cdk.out"))
-    assert result.returncode == 0, result.stdout
-    assert "No IMDS findings in 1 template" in result.stdout
+def test_example_app_is_fixed_at_synth_and_then_checks_clean(tmp_path: Path) -> None:
+    """cdk.json says "cdk-imds:mode": "fix": the legacy template is corrected as it is written."""
+    result = _synth("python3 example_app/app.py", tmp_path / "cdk.out")
+    assert result.returncode == 0, result.stderr
+    assert "cdk-imds: set HttpTokens to required" in result.stdout + result.stderr
+    legacy = json.loads((tmp_path / "cdk.out" / "LegacyStack.template.json").read_text(encoding="utf-8"))
+    (template,) = [r for r in legacy["Resources"].values() if r["Type"] == "AWS::EC2::LaunchTemplate"]
+    options = template["Properties"]["LaunchTemplateData"]["MetadataOptions"]
+    assert options == {"HttpPutResponseHopLimit": 2, "HttpTokens": "required"}
+    check = _check(str(tmp_path / "cdk.out"))
+    assert check.returncode == 0, check.stdout
+    assert check.stdout.rstrip().endswith("0 errors, 0 warnings, 1 suppressed in 2 templates (25 resources)")
+
+
+def test_example_app_fails_synth_in_fail_mode(tmp_path: Path) -> None:
+    result = _synth("python3 example_app/app.py", tmp_path / "cdk.out", "cdk-imds:mode=fail")
+    assert result.returncode != 0
+    assert "LegacyStack/BatchTemplate" in result.stderr
+    assert "cdk-imds::IMDSV2_REQUIRED" in result.stderr
 
 
 def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_path: Path) -> None:

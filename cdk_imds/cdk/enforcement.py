@@ -1,0 +1,48 @@
+"""``enforce(app, mode=...)``: the aspect on the app and on every Stage, plus the validation plugin."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, register_plugin
+from cdk_imds.cdk.config import Mode, resolve_settings
+
+
+def enforce(
+    app: cdk.Stage,
+    mode: Mode | str | None = None,
+    *,
+    max_hop_limit: int | None = None,
+    unverifiable_as_warning: bool | None = None,
+) -> None:
+    """Enforces IMDSv2 on everything ``app`` synthesizes, in one line.
+
+    :param app: the App (a Stage works too: then only that Stage is covered).
+    :param mode: as for ``Imdsv2Aspect``. Default: context ``cdk-imds:mode``, else FAIL.
+
+    CDK does not apply an App's aspects inside Stages, so the aspect is also added to every Stage
+    that exists now. Stages created after this call are not given the aspect (call ``enforce_stage``
+    on them, or use ``python -m cdk_imds.run``), but in FAIL and FIX mode the plugin on the app still
+    judges their templates and fails synthesis on errors.
+    """
+    settings = resolve_settings(app, mode, max_hop_limit, unverifiable_as_warning)
+    enforce_stage(
+        app, settings.mode, settings.options.max_hop_limit, settings.options.unverifiable_as_warning
+    )
+    for node in app.node.find_all():
+        if isinstance(node, cdk.Stage) and node.node.path != app.node.path:
+            enforce_stage(node, settings.mode, max_hop_limit, unverifiable_as_warning)
+    if settings.mode is not Mode.WARN:
+        # Now, not at the first visit: an app without any stack still gets its plugin.
+        register_plugin(app.node.root, settings.options)
+
+
+def enforce_stage(
+    stage: cdk.Stage,
+    mode: Mode | str | None = None,
+    max_hop_limit: int | None = None,
+    unverifiable_as_warning: bool | None = None,
+) -> None:
+    """Adds one ``Imdsv2Aspect`` to ``stage`` at ``ASPECT_PRIORITY`` (no other Stage is covered)."""
+    aspect = Imdsv2Aspect(mode, max_hop_limit, unverifiable_as_warning)
+    cdk.Aspects.of(stage).add(aspect, priority=ASPECT_PRIORITY)

@@ -1,0 +1,213 @@
+"""Imdsv2Aspect with other aspects, nested stacks, stages, suppressions and context configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import cloudformation_include as cfn_inc
+from constructs import IConstruct
+
+from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
+from cdk_imds.cdk.config import ContextValueError
+from cdk_imds.cdk.enforcement import enforce
+from cdk_imds.cdk.suppressions import SuppressionError, suppress
+from cdk_imds.policy import RuleId
+
+STABILIZATION = "@aws-cdk/core:aspectStabilization"
+TOKENS = "LaunchTemplateData.MetadataOptions.HttpTokens"
+
+
+@jsii.implements(cdk.IAspect)
+class AddsAndLoosens:
+    """Another team's aspect: adds a launch template without metadata options, loosens existing ones."""
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, ec2.CfnLaunchTemplate):
+            node.add_property_override(TOKENS, "optional")
+        if isinstance(node, cdk.Stack) and node.node.try_find_child("Added") is None:
+            ec2.CfnLaunchTemplate(node, "Added", launch_template_data={})
+
+
+def _tokens(stack: cdk.Stack) -> dict[str, Any]:
+    resources = assertions.Template.from_stack(stack).find_resources("AWS::EC2::LaunchTemplate")
+    return {
+        logical_id: resource["Properties"]["LaunchTemplateData"].get("MetadataOptions", {}).get("HttpTokens")
+        for logical_id, resource in resources.items()
+    }
+
+
+@pytest.mark.parametrize("stabilization", [True, False], ids=["stabilization-on", "stabilization-off"])
+def test_fix_sees_and_beats_another_aspect_of_default_priority(stabilization: bool) -> None:
+    # Given another aspect at default priority that adds and loosens launch templates
+    app = cdk.App(context={STABILIZATION: stabilization})
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(stack, "Own", launch_template_data={})
+    cdk.Aspects.of(stack).add(AddsAndLoosens())
+    # When FIX is added at the app with its priority
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    # Then both templates require tokens
+    assert _tokens(stack) == {"Own": "required", "Added": "required"}
+
+
+def test_fix_covers_nested_stacks() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    nested = cdk.NestedStack(stack, "Inner")
+    ec2.CfnLaunchTemplate(nested, "Deep", launch_template_data={})
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    assert _tokens(nested) == {"Deep": "required"}
+
+
+def test_enforce_covers_stages_that_exist_when_called() -> None:
+    # Given an app with a stage, when enforce() is called in FIX mode
+    app = cdk.App()
+    stage = cdk.Stage(app, "Prod")
+    stack = cdk.Stack(stage, "S")
+    ec2.CfnLaunchTemplate(stack, "InStage", launch_template_data={})
+    top = cdk.Stack(app, "Top")
+    ec2.CfnLaunchTemplate(top, "AtTop", launch_template_data={})
+    enforce(app, "fix")
+    # Then the stage's stack and the app's stack are fixed
+    assert _tokens(stack) == {"InStage": "required"}
+    assert _tokens(top) == {"AtTop": "required"}
+
+
+def test_fail_reports_stage_stacks_through_the_plugin_on_the_app() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(cdk.Stage(app, "Prod"), "S")
+    ec2.CfnLaunchTemplate(stack, "InStage", launch_template_data={})
+    enforce(app, Mode.FAIL)
+    with pytest.raises(RuntimeError, match=r"(?s)Prod/S/InStage.*IMDSV2_REQUIRED"):
+        app.synth()
+
+
+def test_suppression_with_a_reason_is_honoured_by_fail() -> None:
+    # Given a non-compliant template suppressed with a reason (and a second, appended suppression)
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    legacy = ec2.CfnLaunchTemplate(stack, "Legacy", launch_template_data={})
+    suppress(legacy, RuleId.IMDSV2_REQUIRED, "vendor AMI needs IMDSv1 until Q3")
+    suppress(legacy, "IMDS_HOP_LIMIT", "containers")
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FAIL), priority=ASPECT_PRIORITY)
+    # When synthesized, then it passes and both suppressions are in the metadata
+    resource = assertions.Template.from_stack(stack).to_json()["Resources"]["Legacy"]
+    assert resource["Metadata"]["cdk-imds"]["suppress"] == [
+        {"rule": "IMDSV2_REQUIRED", "reason": "vendor AMI needs IMDSv1 until Q3"},
+        {"rule": "IMDS_HOP_LIMIT", "reason": "containers"},
+    ]
+
+
+def test_suppress_on_an_l2_writes_to_its_default_child() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    template = ec2.LaunchTemplate(stack, "L2")
+    suppress(template, "IMDS_HOP_LIMIT", "ECS tasks on the host")
+    child = template.node.default_child
+    assert isinstance(child, cdk.CfnResource)
+    assert child.get_metadata("cdk-imds") == {
+        "suppress": [{"rule": "IMDS_HOP_LIMIT", "reason": "ECS tasks on the host"}]
+    }
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_suppression_without_a_reason_is_an_error_naming_the_construct(reason: str) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    legacy = ec2.CfnLaunchTemplate(stack, "Legacy", launch_template_data={})
+    with pytest.raises(SuppressionError, match="S/Legacy needs a reason"):
+        suppress(legacy, "IMDSV2_REQUIRED", reason)
+    assert isinstance(SuppressionError("x"), ValueError)
+
+
+def test_suppress_rejects_unknown_rules_and_constructs_without_a_resource() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(SuppressionError, match="unknown rule 'IMDSV3'"):
+        suppress(ec2.CfnLaunchTemplate(stack, "T", launch_template_data={}), "IMDSV3", "why")
+    with pytest.raises(SuppressionError, match="S is not a CloudFormation resource"):
+        suppress(stack, "IMDSV2_REQUIRED", "why")
+
+
+def _settings(context: dict[str, Any], **arguments: Any) -> Any:
+    app = cdk.App(context=context)
+    aspect = Imdsv2Aspect(**arguments)
+    aspect.visit(cdk.Stack(app, "Empty"))
+    return aspect.settings
+
+
+def test_context_configures_the_aspect() -> None:
+    settings = _settings(
+        {"cdk-imds:mode": "warn", "cdk-imds:maxHopLimit": "2", "cdk-imds:unverifiableAsWarning": "true"}
+    )
+    assert (settings.mode, settings.options.max_hop_limit, settings.options.unverifiable_as_warning) == (
+        Mode.WARN,
+        2,
+        True,
+    )
+
+
+def test_explicit_arguments_win_over_context() -> None:
+    settings = _settings(
+        {"cdk-imds:mode": "warn", "cdk-imds:maxHopLimit": 2, "cdk-imds:unverifiableAsWarning": True},
+        mode="fix",
+        max_hop_limit=1,
+        unverifiable_as_warning=False,
+    )
+    assert (settings.mode, settings.options.max_hop_limit, settings.options.unverifiable_as_warning) == (
+        Mode.FIX,
+        1,
+        False,
+    )
+
+
+def test_without_arguments_or_context_the_mode_is_fail() -> None:
+    assert _settings({}).mode is Mode.FAIL
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("cdk-imds:mode", "strict"), ("cdk-imds:maxHopLimit", "two"), ("cdk-imds:unverifiableAsWarning", "yes")],
+)
+def test_a_bad_context_value_is_an_error_naming_the_key(key: str, value: str) -> None:
+    with pytest.raises(ContextValueError, match=f"context {key}: '{value}'"):
+        _settings({key: value})
+
+
+def test_warn_covers_stages_given_the_aspect() -> None:
+    # Given a stage with a non-compliant template, when enforce() runs in WARN mode
+    app = cdk.App()
+    stack = cdk.Stack(cdk.Stage(app, "Prod"), "S")
+    ec2.CfnLaunchTemplate(stack, "InStage", launch_template_data={})
+    enforce(app, Mode.WARN)
+    # Then the stage's resource carries the acknowledgeable warning
+    warnings = assertions.Annotations.from_stack(stack).find_warning(
+        "*", assertions.Match.string_like_regexp("cdk-imds:IMDSV2_REQUIRED")
+    )
+    assert [warning.id for warning in warnings] == ["/Prod/S/InStage"]
+
+
+def test_fix_covers_templates_brought_in_with_cfn_include(tmp_path: Path) -> None:
+    # Given a legacy template included as is (its L1s are created on the JavaScript side)
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(
+        json.dumps(
+            {
+                "Resources": {
+                    "Old": {
+                        "Type": "AWS::EC2::LaunchTemplate",
+                        "Properties": {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "optional"}}},
+                    }
+                }
+            }
+        )
+    )
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    cfn_inc.CfnInclude(stack, "Legacy", template_file=str(legacy))
+    # When FIX runs, then the included template is fixed too
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    assert _tokens(stack) == {"Old": "required"}

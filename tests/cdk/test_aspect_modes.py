@@ -1,0 +1,205 @@
+"""Imdsv2Aspect in each mode on launch templates, launch configurations and instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_appstream as appstream
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_imagebuilder as imagebuilder
+from aws_cdk import aws_sagemaker as sagemaker
+
+from cdk_imds.cdk.aspect import ASPECT_PRIORITY, FIX_NOTE, Imdsv2Aspect, Mode
+from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
+
+
+def _insecure_stack(app: cdk.App) -> cdk.Stack:
+    """One of each fixable kind, in every shape: optional, missing, overridden, deploy-time."""
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(
+        stack,
+        "Optional",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+            metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
+                http_tokens="optional", http_put_response_hop_limit=2, instance_metadata_tags="enabled"
+            )
+        ),
+    )
+    ec2.CfnLaunchTemplate(
+        stack,
+        "Missing",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(instance_type="t3.micro"),
+    )
+    hatched = ec2.CfnLaunchTemplate(
+        stack,
+        "Hatched",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+            metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required")
+        ),
+    )
+    hatched.add_property_override("LaunchTemplateData.MetadataOptions.HttpTokens", "optional")
+    autoscaling.CfnLaunchConfiguration(stack, "Config", image_id="ami-12345678", instance_type="t3.micro")
+    ec2.CfnInstance(
+        stack,
+        "Box",
+        image_id="ami-12345678",
+        metadata_options=ec2.CfnInstance.MetadataOptionsProperty(http_endpoint="enabled"),
+    )
+    return stack
+
+
+def _app(mode: Mode | str, times: int = 1) -> tuple[cdk.App, cdk.Stack]:
+    app = cdk.App()
+    stack = _insecure_stack(app)
+    for _ in range(times):
+        cdk.Aspects.of(app).add(Imdsv2Aspect(mode), priority=ASPECT_PRIORITY)
+    return app, stack
+
+
+def _properties(template: assertions.Template, logical_id: str) -> Any:
+    return template.to_json()["Resources"][logical_id]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def fixed() -> tuple[assertions.Template, assertions.Annotations]:
+    # Given the insecure stack, when the FIX aspect is added twice (the second must change nothing)
+    _, stack = _app(Mode.FIX, times=2)
+    return assertions.Template.from_stack(stack), assertions.Annotations.from_stack(stack)
+
+
+def test_fix_sets_required_and_keeps_every_other_option(fixed: Any) -> None:
+    template, _ = fixed
+    assert _properties(template, "Optional")["LaunchTemplateData"]["MetadataOptions"] == {
+        "HttpTokens": "required",
+        "HttpPutResponseHopLimit": 2,
+        "InstanceMetadataTags": "enabled",
+    }
+
+
+def test_fix_adds_metadata_options_where_missing(fixed: Any) -> None:
+    template, _ = fixed
+    assert _properties(template, "Missing")["LaunchTemplateData"] == {
+        "InstanceType": "t3.micro",
+        "MetadataOptions": {"HttpTokens": "required"},
+    }
+    assert _properties(template, "Config")["MetadataOptions"] == {"HttpTokens": "required"}
+
+
+def test_fix_sets_instance_metadata_options_directly(fixed: Any) -> None:
+    template, _ = fixed
+    # No launch template is attached: that would replace the instance.
+    assert _properties(template, "Box")["MetadataOptions"] == {
+        "HttpEndpoint": "enabled",
+        "HttpTokens": "required",
+    }
+    template.resource_count_is("AWS::EC2::LaunchTemplate", 3)
+
+
+def test_fix_wins_over_an_escape_hatch_saying_optional(fixed: Any) -> None:
+    template, _ = fixed
+    assert (
+        _properties(template, "Hatched")["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+    )
+
+
+def test_fix_annotates_each_visible_change_once_though_applied_twice(fixed: Any) -> None:
+    _, annotations = fixed
+    notes = annotations.find_info("*", assertions.Match.string_like_regexp(FIX_NOTE))
+    assert sorted(note.id for note in notes) == ["/S/Box", "/S/Config", "/S/Missing", "/S/Optional"]
+    assert "(was 'optional')" in str(next(note.entry.data for note in notes if note.id == "/S/Optional"))
+
+
+def test_warn_reports_acknowledgeable_warnings_and_changes_nothing() -> None:
+    # Given the insecure stack, when the WARN aspect runs
+    _, stack = _app("warn")
+    template = assertions.Template.from_stack(stack)
+    warnings = assertions.Annotations.from_stack(stack).find_warning(
+        "*", assertions.Match.string_like_regexp("cdk-imds:IMDSV2_REQUIRED")
+    )
+    # Then each non-compliant resource is named (the escape hatch is invisible before synthesis)
+    assert sorted(w.id for w in warnings) == ["/S/Box", "/S/Config", "/S/Missing", "/S/Optional"]
+    assert "Fix: " in str(warnings[0].entry.data)
+    assert _properties(template, "Missing")["LaunchTemplateData"] == {"InstanceType": "t3.micro"}
+
+
+def test_fail_mode_registers_the_plugin_once_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an app with two FAIL aspects
+    added: list[object] = []
+    monkeypatch.setattr(
+        cdk.Validations,
+        "of",
+        lambda scope: type("V", (), {"add_plugins": lambda self, *p: added.extend(p)})(),
+    )
+    _, stack = _app(Mode.FAIL, times=2)
+    # When it is synthesized (the plugin itself is the lead's and tested there)
+    template = assertions.Template.from_stack(stack)
+    # Then one plugin was registered and no template was changed
+    assert [type(plugin) for plugin in added] == [Imdsv2ValidationPlugin]
+    assert _properties(template, "Missing")["LaunchTemplateData"] == {"InstanceType": "t3.micro"}
+
+
+def test_a_deploy_time_value_is_not_replaced_by_fix() -> None:
+    # Given HttpTokens from a parameter
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    tokens = cdk.CfnParameter(stack, "Tokens", allowed_values=["required", "optional"])
+    ec2.CfnLaunchTemplate(
+        stack,
+        "FromParameter",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+            metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens=tokens.value_as_string)
+        ),
+    )
+    cdk.Aspects.of(stack).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    # When fixed, then it is not silently replaced: the plugin names it and synthesis fails
+    with pytest.raises(RuntimeError, match=r"(?s)S/FromParameter.*cdk-imds::IMDSV2_REQUIRED"):
+        assertions.Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("mode", ["loud", "", 3])
+def test_a_bad_mode_argument_fails_where_it_is_written(mode: Any) -> None:
+    with pytest.raises(ValueError, match="not a cdk-imds mode"):
+        Imdsv2Aspect(mode)
+
+
+def test_every_mode_is_accepted_as_a_plain_string() -> None:
+    for mode in Mode:
+        assert Imdsv2Aspect(mode.value) is not None
+
+
+def test_fix_covers_the_other_resources_with_one_imdsv2_switch() -> None:
+    # Given an Image Builder configuration, a notebook and an AppStream fleet that allow IMDSv1
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    imagebuilder.CfnInfrastructureConfiguration(
+        stack,
+        "Builder",
+        name="b",
+        instance_profile_name="p",
+        instance_metadata_options=imagebuilder.CfnInfrastructureConfiguration.InstanceMetadataOptionsProperty(
+            http_put_response_hop_limit=2
+        ),
+    )
+    sagemaker.CfnNotebookInstance(
+        stack, "Notebook", instance_type="ml.t3.medium", role_arn="arn:aws:iam::1:role/r"
+    )
+    appstream.CfnFleet(stack, "Fleet", instance_type="stream.standard.small", name="f", disable_imdsv1=False)
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    # When fixed, then each switch is set and the other options kept
+    template = assertions.Template.from_stack(stack)
+    assert _properties(template, "Builder")["InstanceMetadataOptions"] == {
+        "HttpPutResponseHopLimit": 2,
+        "HttpTokens": "required",
+    }
+    assert _properties(template, "Notebook")["InstanceMetadataServiceConfiguration"] == {
+        "MinimumInstanceMetadataServiceVersion": "2"
+    }
+    assert _properties(template, "Fleet")["DisableIMDSV1"] is True
+    notes = assertions.Annotations.from_stack(stack).find_info("/S/Fleet", assertions.Match.any_value())
+    assert [note.entry.data for note in notes] == [
+        "cdk-imds: set DisableIMDSV1 to true at DisableIMDSV1 (was false)"
+    ]
