@@ -99,6 +99,18 @@ class Imdsv2Aspect:
         )
         self._settings: Settings | None = None
         self._inspected: dict[str, bool] = {}
+        self._sweep_scope: IConstruct | None = None
+
+    def sweep_from(self, scope: IConstruct) -> Imdsv2Aspect:
+        """Judge ``scope`` when visited on any node, for an aspect added to a single leaf.
+
+        Added to a leaf with no children, the aspect is visited once, so the per-construct
+        callbacks (the main cost of a Python aspect on large apps) are gone; ``enforce`` works so.
+        The price: with aspect stabilization off, resources that other aspects add after the sweep
+        are not fixed here, and the validation plugin fails synthesis on them instead.
+        """
+        self._sweep_scope = scope
+        return self
 
     @property
     def settings(self) -> Settings | None:
@@ -107,11 +119,12 @@ class Imdsv2Aspect:
 
     def visit(self, node: IConstruct) -> None:
         if self._settings is None:
+            scope = self._sweep_scope or node
             self._settings = resolve_settings(
-                node, self._mode, self._max_hop_limit, self._unverifiable_as_warning
+                scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning
             )
             self._inspected = _INSPECTED.setdefault(node.node.root, {})
-            self._sweep(node, self._settings)
+            self._sweep(scope, self._settings)
         elif self._settings.mode is Mode.FIX:
             resource_type = candidate_type(node)
             spec = FIXABLE.get(resource_type) if resource_type is not None else None

@@ -56,6 +56,42 @@ def test_fix_sees_and_beats_another_aspect_of_default_priority(stabilization: bo
     assert _tokens(stack) == {"Own": "required", "Added": "required"}
 
 
+def test_enforce_fix_sees_and_beats_another_aspect_with_stabilization() -> None:
+    # Given the same other aspect, with aspect stabilization on (CDK then applies aspects by
+    # priority across the whole tree, and again on what they add)
+    app = cdk.App(context={STABILIZATION: True})
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(stack, "Own", launch_template_data={})
+    cdk.Aspects.of(stack).add(AddsAndLoosens())
+    # When enforce() hangs its sweeping aspect on a single leaf
+    enforce(app, Mode.FIX)
+    # Then the sweep still runs after the other aspect, and both templates require tokens
+    assert _tokens(stack) == {"Own": "required", "Added": "required"}
+
+
+def test_enforce_is_visited_once_however_large_the_app() -> None:
+    # Given an app of many constructs, when enforce() adds its aspect
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    for index in range(50):
+        cdk.CfnResource(stack, f"Queue{index}", type="AWS::SQS::Queue")
+    visits: list[str] = []
+    original = Imdsv2Aspect.visit
+
+    def counting(self: Imdsv2Aspect, node: IConstruct) -> None:
+        visits.append(node.node.path)
+        original(self, node)
+
+    Imdsv2Aspect.visit = counting  # type: ignore[method-assign]
+    try:
+        enforce(app, Mode.FIX)
+        app.synth()
+    finally:
+        Imdsv2Aspect.visit = original  # type: ignore[method-assign]
+    # Then CDK calls back into Python once, not once per construct
+    assert visits == ["CdkImdsEnforcement"]
+
+
 def test_fix_covers_nested_stacks() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S")
