@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from cdk_imds import __version__
+from cdk_imds.aws import DEFAULT_USAGE_DAYS
 from cdk_imds.errors import CdkImdsError
 from cdk_imds.formats import Format, Report, render
 from cdk_imds.policy import Options, Summary, check_sources
@@ -21,6 +22,10 @@ EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
+# GetMetricData keeps hourly data points for 455 days (15 months).
+_MAX_USAGE_DAYS = 455
+_BAR_WIDTH = 30
+
 _CHECK_EXAMPLES = """\
 examples:
   cdk-imds check cdk.out                      check every stack, stage and nested stack of an app
@@ -30,6 +35,26 @@ examples:
   cdk-imds check cdk.out --max-hop-limit 2    hop limits above 2 become errors
 
 exit codes: 0 no errors, 1 errors found, 2 bad input (a path that is not a template or assembly)
+"""
+
+_AUDIT_EXAMPLES = """\
+examples:
+  cdk-imds audit                              audit the session's region (AWS_REGION / profile)
+  cdk-imds audit --region eu-west-1 --region us-east-1 --profile prod
+  cdk-imds audit --all-regions --format json -o audit.json
+  cdk-imds audit --usage-days 30              readiness over 30 days of MetadataNoToken
+
+read-only; the IAM actions it needs are in cdk_imds/policies/audit-policy.json.
+exit codes: 0 no errors, 1 errors found, 2 bad input or unusable credentials
+"""
+
+_REMEDIATE_EXAMPLES = """\
+examples:
+  cdk-imds remediate --region eu-west-1       print the plan for one region
+  cdk-imds remediate --all-regions --format json -o plan.json
+
+dry run only: nothing is created or changed (applying plans is not built yet).
+exit codes: 0 plan printed, 1 some groups held back (IMDSv1 still in use), 2 bad input or credentials
 """
 
 
@@ -50,12 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdk-imds",
-        description="Keep EC2 capacity IMDSv2-only: check CDK apps and CloudFormation templates.",
+        description="Keep EC2 capacity IMDSv2-only: check CDK apps and CloudFormation templates, "
+        "audit live AWS accounts.",
         epilog="Run 'cdk-imds COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"cdk-imds {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_check(commands)
+    _add_audit(commands)
+    _add_remediate(commands)
     return parser
 
 
@@ -84,6 +112,67 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="report IMDSV2_UNVERIFIABLE (values only known at deploy time) as warnings, not errors",
     )
     check.set_defaults(handler=_run_check)
+
+
+def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser(
+        "audit",
+        help="audit a live AWS account's Auto Scaling groups, launch templates and instances (read-only)",
+        description="Judge, read-only, the launch template versions Auto Scaling groups actually launch\n"
+        "($Latest, $Default, pinned, mixed-instances overrides), launch configurations, templates'\n"
+        "default versions and running instances. Each finding shows the CloudWatch MetadataNoToken\n"
+        "sum (IMDSv1 calls) over the usage window: whether requiring tokens is safe yet.",
+        epilog=_AUDIT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scope_arguments(audit)
+    _add_output_arguments(audit)
+    audit.set_defaults(handler=_run_audit)
+
+
+def _add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which account and regions to read: shared by audit and remediate."""
+    parser.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        dest="regions",
+        metavar="REGION",
+        help="region to read; repeat for several (default: the session's region)",
+    )
+    parser.add_argument(
+        "--all-regions", action="store_true", help="read every region enabled for the account"
+    )
+    parser.add_argument(
+        "--profile", metavar="PROFILE", help="AWS profile (default: the usual credential chain)"
+    )
+    parser.add_argument(
+        "--usage-days",
+        type=_positive_int,
+        default=DEFAULT_USAGE_DAYS,
+        metavar="N",
+        help=f"sum MetadataNoToken over the last N days (default: {DEFAULT_USAGE_DAYS})",
+    )
+
+
+def _add_remediate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    remediate = commands.add_parser(
+        "remediate",
+        help="plan the fix of Auto Scaling groups that allow IMDSv1 (dry run: changes nothing yet)",
+        description="Plan, from what the groups launch now, a new launch template version with\n"
+        "HttpTokens 'required' (every other field kept) and how each group will point at it\n"
+        "($Latest and $Default stay, a pinned number becomes the new one). Groups whose\n"
+        "instances called IMDSv1 in the usage window are held back. This release only plans:\n"
+        "applying the plan, launch configuration groups and instance refresh are not built yet.",
+        epilog=_REMEDIATE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scope_arguments(remediate)
+    remediate.add_argument(
+        "--format", choices=("text", "json"), default="text", help="plan format (default: text)"
+    )
+    remediate.add_argument("-o", "--output", metavar="FILE", help="write the plan to FILE instead of stdout")
+    remediate.set_defaults(handler=_run_remediate)
 
 
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +212,93 @@ def _run_check(arguments: argparse.Namespace) -> int:
     if problems:
         return EXIT_BAD_INPUT
     return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def _check_scope(arguments: argparse.Namespace) -> None:
+    if arguments.all_regions and arguments.regions:
+        raise CdkImdsError("--all-regions and --region exclude each other")
+    if arguments.usage_days > _MAX_USAGE_DAYS:
+        raise CdkImdsError(f"--usage-days: CloudWatch keeps hourly data for {_MAX_USAGE_DAYS} days at most")
+
+
+def _run_remediate(arguments: argparse.Namespace) -> int:
+    _check_scope(arguments)
+    from cdk_imds.aws.account import read_account
+    from cdk_imds.aws.plan import plan_account, render_plan_json, render_plan_text
+
+    progress = _Progress(sys.stderr)
+    try:
+        scan = read_account(
+            arguments.profile,
+            arguments.regions,
+            arguments.all_regions,
+            arguments.usage_days,
+            progress=progress.region_done,
+        )
+    finally:
+        progress.close()
+    plan = plan_account(scan, arguments.usage_days)
+    render = render_plan_json if arguments.format == "json" else render_plan_text
+    text = render(scan.account, plan)
+    if arguments.output:
+        _write_atomically(arguments.output, text)
+        print(f"cdk-imds: wrote the plan to {arguments.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return EXIT_FINDINGS if any(change.held_back for change in plan.group_changes) else EXIT_OK
+
+
+def _run_audit(arguments: argparse.Namespace) -> int:
+    _check_scope(arguments)
+    # boto3 takes a noticeable while to import; `check` never needs it.
+    from cdk_imds.aws.audit import run_audit
+
+    progress = _Progress(sys.stderr)
+    try:
+        result = run_audit(
+            arguments.profile,
+            arguments.regions,
+            arguments.all_regions,
+            arguments.usage_days,
+            progress=progress.region_done,
+        )
+    finally:
+        progress.close()
+    report = Report(
+        findings=result.findings,
+        summary=Summary.of(result.findings, 0, result.resources),
+        problems=[],
+        tool_version=__version__,
+        command="audit",
+    )
+    _emit(report, arguments)
+    return EXIT_FINDINGS if report.summary.errors else EXIT_OK
+
+
+class _Progress:
+    """Regions done, on stderr (the report owns stdout): a bar redrawn in place on a terminal,
+    one plain line per region otherwise, so logs and tests read the same every time."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.bar = stream.isatty()
+        self.drawn = False
+
+    def region_done(self, region: str, done: int, total: int) -> None:
+        if self.bar:
+            filled = round(_BAR_WIDTH * done / total)
+            bar = "#" * filled + "." * (_BAR_WIDTH - filled)
+            self.stream.write(f"\rcdk-imds: audit [{bar}] {done}/{total} regions ({region})\x1b[K")
+            self.drawn = True
+        else:
+            self.stream.write(f"cdk-imds: audited {region} ({done}/{total})\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def _load_without_collector(paths: list[str]) -> Loaded:

@@ -7,7 +7,7 @@ A launch is IMDSv2-only when ``HttpTokens`` is ``"required"`` or the metadata en
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -72,6 +72,25 @@ def option_sets(candidates: Iterable[Candidate], scope: Scope) -> list[OptionSet
             )
             sets.append(OptionSet((unknown,), (unknown,), (unknown,)))
     return sets
+
+
+def live_option_set(options: Mapping[str, Any] | None) -> OptionSet:
+    """The option set of metadata options read from a live account (literal values only).
+
+    ``None`` or an empty mapping means the launch sets no options, as an absent template property does.
+    """
+    if not options:
+        return NOT_SET
+    return OptionSet(
+        (options.get(TOKENS, ABSENT),),
+        (options.get(ENDPOINT, ABSENT),),
+        (options.get(HOP_LIMIT, ABSENT),),
+    )
+
+
+def judge_live_options(options: Mapping[str, Any] | None) -> Judgement:
+    """``judge_options`` for one set of live metadata options, so audit and check share the rule."""
+    return judge_options([live_option_set(options)])
 
 
 def merged(own: OptionSet, base: OptionSet) -> OptionSet:
@@ -187,8 +206,10 @@ __all__ = [
     "OptionSet",
     "Verdict",
     "hop_limits",
+    "judge_live_options",
     "judge_options",
     "judge_value",
+    "live_option_set",
     "merged",
     "option_sets",
     "resource_options",

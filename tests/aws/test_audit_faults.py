@@ -1,0 +1,176 @@
+"""Scale and failure: pagination, batching, retries after throttling and 5xx, unusable access."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from botocore.config import Config
+
+from cdk_imds.aws import session as aws_session
+from cdk_imds.aws.audit import run_audit
+from cdk_imds.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, main
+from tests.aws.conftest import OPTIONAL, REQUIRED, Account
+from tests.aws.recording import CallLog, FailFirst, ec2_error, hook_sessions, query_error
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard retries keep their attempt count but the test does not sleep between attempts."""
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0)
+
+
+def test_groups_are_paginated_and_templates_read_once_each(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto pages Auto Scaling groups 50 at a time (MaxRecords); launch templates it does not page
+    # beyond 15 without a NextToken, so nothing here relies on listing them.
+    good = account.template("good", REQUIRED)
+    legacy = account.template("legacy", OPTIONAL)
+    for index in range(120):
+        template = legacy if index % 10 == 0 else good
+        account.group(
+            f"group-{index:03}", LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"}
+        )
+    log = CallLog()
+    hook_sessions(monkeypatch, ("before-call.*.*", log))
+
+    findings = run_audit(None, [], False).findings
+
+    groups = {f.resource_id for f in findings if f.resource_type == "AWS::AutoScaling::AutoScalingGroup"}
+    assert groups == {f"group-{index:03}" for index in range(0, 120, 10)}
+    assert log.count("DescribeAutoScalingGroups") == 3
+    # One call per distinct template, not per group.
+    assert log.count("DescribeLaunchTemplateVersions") == 2
+    assert len(log.calls) < 120 / 10
+
+
+def test_launch_configurations_are_read_in_batches(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    for index in range(60):
+        name = f"lc-{index:02}"
+        account.autoscaling.create_launch_configuration(
+            LaunchConfigurationName=name, ImageId="ami-12c6146b", InstanceType="t3.micro"
+        )
+        account.group(f"group-{index:02}", LaunchConfigurationName=name)
+    log = CallLog()
+    hook_sessions(monkeypatch, ("before-call.*.*", log))
+
+    findings = run_audit(None, [], False).findings
+
+    assert len({f.resource_id for f in findings if f.resource_type.endswith("LaunchConfiguration")}) == 60
+    # 60 names: two batches of at most 50.
+    assert log.count("DescribeLaunchConfigurations") == 2
+
+
+def test_metric_queries_are_batched_per_500_instances(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account.ec2.run_instances(ImageId="ami-12c6146b", MinCount=501, MaxCount=501, MetadataOptions=REQUIRED)
+    log = CallLog()
+    hook_sessions(monkeypatch, ("before-call.*.*", log))
+
+    assert run_audit(None, [], False).findings == []
+    assert log.count("GetMetricData") == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "body"),
+    [
+        ("before-send.auto-scaling.DescribeAutoScalingGroups", 400, query_error("Throttling")),
+        ("before-send.auto-scaling.DescribeAutoScalingGroups", 503, query_error("ServiceUnavailable")),
+        ("before-send.ec2.DescribeLaunchTemplateVersions", 503, ec2_error("RequestLimitExceeded")),
+        ("before-send.ec2.DescribeInstances", 500, ec2_error("InternalError")),
+        ("before-send.cloudwatch.GetMetricData", 503, b""),
+        ("before-send.sts.GetCallerIdentity", 502, b""),
+    ],
+)
+def test_throttling_and_server_errors_are_retried(
+    account: Account, monkeypatch: pytest.MonkeyPatch, no_backoff: None, event: str, status: int, body: bytes
+) -> None:
+    lt = account.template("legacy", OPTIONAL)
+    account.group("web", desired=1, LaunchTemplate={"LaunchTemplateId": lt, "Version": "$Latest"})
+    failing = FailFirst(times=3, status=status, body=body)
+    hook_sessions(monkeypatch, (event, failing))
+
+    code = main(["audit"])
+
+    assert code == EXIT_FINDINGS
+    assert failing.sent == 4
+
+
+def test_an_error_that_persists_is_one_line_and_exit_2(
+    account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    denied = FailFirst(times=1, status=403, body=query_error("AccessDenied"))
+    hook_sessions(monkeypatch, ("before-send.auto-scaling.DescribeAutoScalingGroups", denied))
+
+    code = main(["audit"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert (
+        err == "cdk-imds: error: autoscaling:DescribeAutoScalingGroups: AccessDenied: injected by the test\n"
+    )
+
+
+def test_missing_credentials_are_one_line_and_exit_2(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    code = main(["audit"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("cdk-imds: error: sts:GetCallerIdentity: no AWS credentials found")
+    assert err.count("\n") == 1
+
+
+def test_unknown_profile_is_one_line_and_exit_2(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["audit", "--profile", "no-such-profile"])
+
+    assert code == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == (
+        "cdk-imds: error: session: The config profile (no-such-profile) could not be found\n"
+    )
+
+
+def test_unreachable_endpoint_is_one_line_and_exit_2(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(aws_session, "CLIENT_CONFIG", Config(retries={"mode": "standard", "max_attempts": 1}))
+
+    code = main(["audit"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith(
+        'cdk-imds: error: sts:GetCallerIdentity: Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
+    )
+    assert err.count("\n") == 1
+
+
+def test_no_region_is_bad_input(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+
+    assert main(["audit"]) == EXIT_BAD_INPUT
+    assert "no AWS region" in capsys.readouterr().err
+
+
+def test_region_flags_exclude_each_other(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--all-regions", "--region", "us-east-1"]) == EXIT_BAD_INPUT
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_all_regions_reads_every_region(account: Account, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--all-regions"]) == EXIT_OK
+    err = capsys.readouterr().err.splitlines()
+    regions = account.ec2.describe_regions()["Regions"]
+    assert len(err) == len(regions) > 10
+    assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
