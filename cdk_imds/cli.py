@@ -6,8 +6,8 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO, TypeVar
 
 from cdk_imds import __version__
 from cdk_imds.aws import DEFAULT_USAGE_DAYS
@@ -16,6 +16,8 @@ from cdk_imds.formats import Format, Report, render
 from cdk_imds.policy import Options, Summary, check_sources
 from cdk_imds.sources import Loaded
 from cdk_imds.sources.loader import load_paths
+
+_Read = TypeVar("_Read")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -221,14 +223,11 @@ def _check_scope(arguments: argparse.Namespace) -> None:
         raise CdkImdsError(f"--usage-days: CloudWatch keeps hourly data for {_MAX_USAGE_DAYS} days at most")
 
 
-def _run_remediate(arguments: argparse.Namespace) -> int:
-    _check_scope(arguments)
-    from cdk_imds.aws.account import read_account
-    from cdk_imds.aws.plan import plan_account, render_plan_json, render_plan_text
-
+def _with_progress(read: Callable[..., _Read], arguments: argparse.Namespace) -> _Read:
+    """Read the account in the scope the arguments give, showing progress region by region."""
     progress = _Progress(sys.stderr)
     try:
-        scan = read_account(
+        return read(
             arguments.profile,
             arguments.regions,
             arguments.all_regions,
@@ -237,6 +236,14 @@ def _run_remediate(arguments: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
+
+
+def _run_remediate(arguments: argparse.Namespace) -> int:
+    _check_scope(arguments)
+    from cdk_imds.aws.account import read_account
+    from cdk_imds.aws.plan import plan_account, render_plan_json, render_plan_text
+
+    scan = _with_progress(read_account, arguments)
     plan = plan_account(scan, arguments.usage_days)
     render = render_plan_json if arguments.format == "json" else render_plan_text
     text = render(scan.account, plan)
@@ -254,17 +261,7 @@ def _run_audit(arguments: argparse.Namespace) -> int:
     # boto3 takes a noticeable while to import; `check` never needs it.
     from cdk_imds.aws.audit import run_audit
 
-    progress = _Progress(sys.stderr)
-    try:
-        result = run_audit(
-            arguments.profile,
-            arguments.regions,
-            arguments.all_regions,
-            arguments.usage_days,
-            progress=progress.region_done,
-        )
-    finally:
-        progress.close()
+    result = _with_progress(run_audit, arguments)
     report = Report(
         findings=result.findings,
         summary=Summary.of(result.findings, 0, result.resources),

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.e2e.cdk_cli import synth
 
-ROOT = Path(__file__).resolve().parents[2]
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
 ASPECT_APP = "python3 tests/fixtures/apps/aspect_app.py"
 RUNNER_APP = "python3 -m cdk_imds.run tests/fixtures/apps/plain_app.py"
-
-
-def _synth(app: str, outdir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    if not CDK.exists():
-        pytest.fail("node_modules/.bin/cdk is missing: run `make install` (make test does)")
-    environment = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CDK_DISABLE_VERSION_CHECK": "true",
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    }
-    command = [
-        str(CDK),
-        "synth",
-        "--quiet",
-        "--no-notices",
-        "--app",
-        app,
-        "--output",
-        str(outdir),
-        *arguments,
-    ]
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
 
 
 def _tokens(template_path: Path) -> dict[str, object]:
@@ -50,7 +23,7 @@ def _tokens(template_path: Path) -> dict[str, object]:
 
 
 def test_fail_mode_exits_non_zero_naming_construct_paths_and_rule(tmp_path: Path) -> None:
-    result = _synth(ASPECT_APP, tmp_path / "out", "-c", "cdk-imds:mode=fail")
+    result = synth(ASPECT_APP, tmp_path / "out", "-c", "cdk-imds:mode=fail")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     # The escape hatch and the nested stack are judged as written.
@@ -60,10 +33,10 @@ def test_fail_mode_exits_non_zero_naming_construct_paths_and_rule(tmp_path: Path
 
 
 def test_warn_mode_exits_zero_and_fails_only_with_strict(tmp_path: Path) -> None:
-    relaxed = _synth(ASPECT_APP, tmp_path / "relaxed", "-c", "cdk-imds:mode=warn")
+    relaxed = synth(ASPECT_APP, tmp_path / "relaxed", "-c", "cdk-imds:mode=warn")
     assert relaxed.returncode == 0, relaxed.stderr
     assert "cdk-imds:IMDSV2_REQUIRED" in relaxed.stderr
-    strict = _synth(ASPECT_APP, tmp_path / "strict", "-c", "cdk-imds:mode=warn", "--strict")
+    strict = synth(ASPECT_APP, tmp_path / "strict", "-c", "cdk-imds:mode=warn", "--strict")
     assert strict.returncode != 0
     assert "AspectStack/Bare" in strict.stderr
     assert "AspectStack/Inner/Deep" in strict.stderr
@@ -71,7 +44,7 @@ def test_warn_mode_exits_zero_and_fails_only_with_strict(tmp_path: Path) -> None
 
 def test_fix_mode_exits_zero_with_every_template_fixed(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _synth(ASPECT_APP, out, "-c", "cdk-imds:mode=fix")
+    result = synth(ASPECT_APP, out, "-c", "cdk-imds:mode=fix")
     assert result.returncode == 0, result.stdout + result.stderr
     assert _tokens(out / "AspectStack.template.json") == {"Bare": "required", "Hatched": "required"}
     (nested,) = out.glob("*.nested.template.json")
@@ -81,7 +54,7 @@ def test_fix_mode_exits_zero_with_every_template_fixed(tmp_path: Path) -> None:
 
 def test_runner_enforces_on_an_app_that_does_not_know_cdk_imds_stages_included(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _synth(RUNNER_APP, out, "-c", "cdk-imds:mode=fix")
+    result = synth(RUNNER_APP, out, "-c", "cdk-imds:mode=fix")
     assert result.returncode == 0, result.stdout + result.stderr
     assert _tokens(out / "PlainStack.template.json") == {"Bare": "required"}
     (stage_template,) = out.glob("assembly-Prod/*.template.json")

@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
-
-
-def _synth(app: str, outdir: Path, *context: str) -> subprocess.CompletedProcess[str]:
-    if not CDK.exists():
-        pytest.fail("node_modules/.bin/cdk is missing: run `make install` (make test does)")
-    environment = {
-        **os.environ,
-        # The CLI runs the app with `python3`: the one of this test run, with cdk-imds installed.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CDK_DISABLE_VERSION_CHECK": "true",
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-    }
-    command = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app, "--output", str(outdir)]
-    for entry in context:
-        command += ["-c", entry]
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+from tests.e2e.cdk_cli import synth
 
 
 def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -38,7 +18,7 @@ def _check(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 def test_example_app_is_fixed_at_synth_and_then_checks_clean(tmp_path: Path) -> None:
     """cdk.json says "cdk-imds:mode": "fix": the legacy template is corrected as it is written."""
-    result = _synth("python3 example_app/app.py", tmp_path / "cdk.out")
+    result = synth("python3 example_app/app.py", tmp_path / "cdk.out")
     assert result.returncode == 0, result.stderr
     assert "cdk-imds: set HttpTokens to required" in result.stdout + result.stderr
     legacy = json.loads((tmp_path / "cdk.out" / "LegacyStack.template.json").read_text(encoding="utf-8"))
@@ -51,14 +31,14 @@ def test_example_app_is_fixed_at_synth_and_then_checks_clean(tmp_path: Path) -> 
 
 
 def test_example_app_fails_synth_in_fail_mode(tmp_path: Path) -> None:
-    result = _synth("python3 example_app/app.py", tmp_path / "cdk.out", "cdk-imds:mode=fail")
+    result = synth("python3 example_app/app.py", tmp_path / "cdk.out", "-c", "cdk-imds:mode=fail")
     assert result.returncode != 0
     assert "LegacyStack/BatchTemplate" in result.stderr
     assert "cdk-imds::IMDSV2_REQUIRED" in result.stderr
 
 
 def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_path: Path) -> None:
-    assert _synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out").returncode == 0
+    assert synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out").returncode == 0
     result = _check("--format", "json", str(tmp_path / "cdk.out"))
     assert result.returncode == 1
     findings = {
@@ -76,7 +56,7 @@ PLUGIN_APP = "python3 tests/fixtures/apps/plugin_app.py"
 
 
 def test_validation_plugin_fails_synth_on_the_written_template(tmp_path: Path) -> None:
-    result = _synth(PLUGIN_APP, tmp_path / "cdk.out")
+    result = synth(PLUGIN_APP, tmp_path / "cdk.out")
     assert result.returncode != 0
     report = result.stderr
     # The escape hatch is only visible in the written template; the nested stack's resource too.
@@ -88,11 +68,11 @@ def test_validation_plugin_fails_synth_on_the_written_template(tmp_path: Path) -
 
 
 def test_validation_plugin_findings_can_be_acknowledged(tmp_path: Path) -> None:
-    result = _synth(PLUGIN_APP, tmp_path / "cdk.out", "acknowledge=true")
+    result = synth(PLUGIN_APP, tmp_path / "cdk.out", "-c", "acknowledge=true")
     assert result.returncode == 0, result.stderr
 
 
 def test_validation_plugin_passes_a_compliant_app(tmp_path: Path) -> None:
-    result = _synth(PLUGIN_APP, tmp_path / "cdk.out", "compliant=true")
+    result = synth(PLUGIN_APP, tmp_path / "cdk.out", "-c", "compliant=true")
     assert result.returncode == 0, result.stderr
     assert "cdk-imds" not in result.stderr
