@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cdk_imds.org.errors import GuardrailConfigurationError
 from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources, check_template
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
         enforce,
         enforce_stage,
         suppress,
+    )
+    from cdk_imds.org import (
+        AccountImdsDefaults,
+        Imdsv2CheckStep,
+        Imdsv2DeclarativePolicy,
+        Imdsv2GuardrailPolicy,
     )
 
 __version__ = "0.1.0"
@@ -49,13 +56,21 @@ _CDK_NAMES = frozenset(
         "suppress",
     }
 )
+_ORG_NAMES = frozenset(
+    {"AccountImdsDefaults", "Imdsv2CheckStep", "Imdsv2DeclarativePolicy", "Imdsv2GuardrailPolicy"}
+)
 
 __all__ = [
     "ASPECT_PRIORITY",
+    "AccountImdsDefaults",
     "ConfigurationError",
     "ContextValueError",
     "Finding",
+    "GuardrailConfigurationError",
     "Imdsv2Aspect",
+    "Imdsv2CheckStep",
+    "Imdsv2DeclarativePolicy",
+    "Imdsv2GuardrailPolicy",
     "Imdsv2ValidationPlugin",
     "InsecureConfigurationError",
     "MetadataOptions",
@@ -80,4 +95,8 @@ def __getattr__(name: str) -> Any:
         from cdk_imds import cdk
 
         return getattr(cdk, name)
+    if name in _ORG_NAMES:
+        from cdk_imds import org
+
+        return getattr(org, name)
     raise AttributeError(f"module 'cdk_imds' has no attribute {name!r}")

@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from cdk_imds import __version__
 from cdk_imds.aws import DEFAULT_USAGE_DAYS
@@ -16,6 +16,10 @@ from cdk_imds.formats import Format, Report, render
 from cdk_imds.policy import Options, Summary, check_sources
 from cdk_imds.sources import Loaded
 from cdk_imds.sources.loader import load_paths
+
+if TYPE_CHECKING:
+    from cdk_imds.aws.plan import Plan
+    from cdk_imds.aws.results import Run
 
 _Read = TypeVar("_Read")
 
@@ -52,11 +56,20 @@ exit codes: 0 no errors, 1 errors found, 2 bad input or unusable credentials
 
 _REMEDIATE_EXAMPLES = """\
 examples:
-  cdk-imds remediate --region eu-west-1       print the plan for one region
-  cdk-imds remediate --all-regions --format json -o plan.json
+  cdk-imds remediate --region eu-west-1       print the plan (dry run: nothing changes)
+  cdk-imds remediate --region eu-west-1 --apply --plan run.json
+                                              apply it, recording every change in run.json
+  cdk-imds remediate --apply --refresh --min-healthy-percentage 100 --plan run.json
+                                              also replace running instances (instance refresh)
+  cdk-imds remediate --apply --in-place       also require tokens on running instances, no replacement
+  cdk-imds remediate --apply --force          include groups still calling IMDSv1 (they may break)
+  cdk-imds remediate --revert run.json        show what undoing run.json would do
+  cdk-imds remediate --revert run.json --apply
+                                              undo it
 
-dry run only: nothing is created or changed (applying plans is not built yet).
-exit codes: 0 plan printed, 1 some groups held back (IMDSv1 still in use), 2 bad input or credentials
+the IAM actions it needs are in cdk_imds/policies/remediate-policy.json.
+exit codes: 0 done (or nothing to do), 1 groups held back, skipped or failed (rerun to finish),
+2 bad input, plan file or credentials
 """
 
 
@@ -160,21 +173,74 @@ def _add_scope_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_remediate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     remediate = commands.add_parser(
         "remediate",
-        help="plan the fix of Auto Scaling groups that allow IMDSv1 (dry run: changes nothing yet)",
-        description="Plan, from what the groups launch now, a new launch template version with\n"
-        "HttpTokens 'required' (every other field kept) and how each group will point at it\n"
-        "($Latest and $Default stay, a pinned number becomes the new one). Groups whose\n"
-        "instances called IMDSv1 in the usage window are held back. This release only plans:\n"
-        "applying the plan, launch configuration groups and instance refresh are not built yet.",
+        help="fix Auto Scaling groups that allow IMDSv1 (dry run unless --apply)",
+        description="Make what Auto Scaling groups launch require IMDSv2: a new launch template\n"
+        "version with HttpTokens 'required' (every other field kept), the group pointing at it the\n"
+        "way it did ($Latest and $Default stay, a pinned number becomes the new one); launch\n"
+        "configuration groups move to an equivalent launch template. Groups whose instances called\n"
+        "IMDSv1 in the usage window are held back unless --force. Without --apply, prints the plan.",
         epilog=_REMEDIATE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scope_arguments(remediate)
     remediate.add_argument(
-        "--format", choices=("text", "json"), default="text", help="plan format (default: text)"
+        "--format", choices=("text", "json"), default="text", help="report format (default: text)"
     )
-    remediate.add_argument("-o", "--output", metavar="FILE", help="write the plan to FILE instead of stdout")
-    remediate.set_defaults(handler=_run_remediate)
+    remediate.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    remediate.add_argument("--apply", action="store_true", help="make the changes (default: dry run)")
+    remediate.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="with --apply: record before and after of every change in FILE (for --revert)",
+    )
+    remediate.add_argument(
+        "--force", action="store_true", help="change groups even if their instances still call IMDSv1"
+    )
+    instances = remediate.add_mutually_exclusive_group()
+    instances.add_argument(
+        "--refresh", action="store_true", help="start an instance refresh on every changed group"
+    )
+    instances.add_argument(
+        "--in-place",
+        action="store_true",
+        help="require tokens on the running instances of changed groups (no replacement)",
+    )
+    remediate.add_argument(
+        "--min-healthy-percentage",
+        type=_percentage,
+        metavar="N",
+        help="with --refresh: instances kept in service during the refresh (default: 90)",
+    )
+    remediate.add_argument(
+        "--revert", metavar="FILE", help="undo the run recorded in FILE (dry run unless --apply)"
+    )
+    remediate.set_defaults(handler=_run_remediate, parser=remediate)
+
+
+def _check_remediate_flags(arguments: argparse.Namespace) -> None:
+    """Flag combinations that make no sense are the parser's errors (exit 2, with usage)."""
+    parser: argparse.ArgumentParser = arguments.parser
+    if arguments.plan and not arguments.apply:
+        parser.error("--plan records applied changes: add --apply (use -o to save a dry-run plan)")
+    if arguments.min_healthy_percentage is not None and not arguments.refresh:
+        parser.error("--min-healthy-percentage needs --refresh")
+    if arguments.revert:
+        extra = [
+            flag
+            for flag, given in (
+                ("--plan", arguments.plan),
+                ("--refresh", arguments.refresh),
+                ("--in-place", arguments.in_place),
+                ("--force", arguments.force),
+                ("--region", arguments.regions),
+                ("--all-regions", arguments.all_regions),
+            )
+            if given
+        ]
+        if extra:
+            parser.error(f"--revert takes what to undo, and where, from its file: drop {', '.join(extra)}")
 
 
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -239,21 +305,118 @@ def _with_progress(read: Callable[..., _Read], arguments: argparse.Namespace) ->
 
 
 def _run_remediate(arguments: argparse.Namespace) -> int:
+    _check_remediate_flags(arguments)
+    if arguments.revert:
+        return _run_revert(arguments)
     _check_scope(arguments)
     from cdk_imds.aws.account import read_account
-    from cdk_imds.aws.plan import plan_account, render_plan_json, render_plan_text
+    from cdk_imds.aws.apply import apply_plan, connect
+    from cdk_imds.aws.plan import (
+        DEFAULT_MIN_HEALTHY_PERCENTAGE,
+        InstanceAction,
+        PlanOptions,
+        plan_account,
+        render_plan_json,
+        render_plan_text,
+    )
+    from cdk_imds.aws.record import Recorder
+    from cdk_imds.aws.results import Run
 
+    instances = (
+        InstanceAction.REFRESH
+        if arguments.refresh
+        else InstanceAction.IN_PLACE
+        if arguments.in_place
+        else InstanceAction.NONE
+    )
+    options = PlanOptions(
+        force=arguments.force,
+        instances=instances,
+        min_healthy_percentage=arguments.min_healthy_percentage or DEFAULT_MIN_HEALTHY_PERCENTAGE,
+    )
     scan = _with_progress(read_account, arguments)
-    plan = plan_account(scan, arguments.usage_days)
-    render = render_plan_json if arguments.format == "json" else render_plan_text
-    text = render(scan.account, plan)
+    plan = plan_account(scan, arguments.usage_days, options)
+    if not arguments.apply:
+        render = render_plan_json if arguments.format == "json" else render_plan_text
+        _emit_remediation(render(scan.account, plan), arguments, "plan")
+        return EXIT_FINDINGS if plan.waiting() or plan.skipped else EXIT_OK
+    recorder = Recorder(arguments.plan, scan.account) if arguments.plan else None
+    if recorder is not None:
+        # Before any change: a plan file that cannot be written stops the run here.
+        recorder.start()
+    clients = connect(arguments.profile, scan.regions)
+    progress = _Progress(sys.stderr, verb="remediate", unit="groups", done="remediated")
+    try:
+        results = apply_plan(plan, clients, recorder, progress.region_done)
+    finally:
+        progress.close()
+        if recorder is not None:
+            recorder.finish()
+    run = Run(scan.account, "apply", results, _remediation_notes(plan), arguments.plan)
+    _emit_run(run, arguments)
+    return EXIT_OK if run.complete else EXIT_FINDINGS
+
+
+def _remediation_notes(plan: Plan) -> list[str]:
+    waiting = plan.only_instances()
+    if not waiting:
+        return []
+    names = ", ".join(group.group for group in waiting)
+    return [
+        f"running instances still allow IMDSv1 in {names}: --refresh replaces them, --in-place changes them"
+    ]
+
+
+def _run_revert(arguments: argparse.Namespace) -> int:
+    from cdk_imds.aws.apply import account_of, connect
+    from cdk_imds.aws.record import load_record
+    from cdk_imds.aws.results import Run
+    from cdk_imds.aws.revert import (
+        apply_revert,
+        kept_notes,
+        render_revert_json,
+        render_revert_text,
+        revert_steps,
+    )
+
+    record = load_record(arguments.revert)
+    steps = revert_steps(record)
+    if not arguments.apply:
+        render = render_revert_json if arguments.format == "json" else render_revert_text
+        _emit_remediation(render(record, steps), arguments, "revert plan")
+        return EXIT_OK
+    clients = connect(arguments.profile, {step.region for step in steps})
+    if clients and account_of(clients, arguments.profile) != record.account:
+        raise CdkImdsError(
+            f"{arguments.revert}: the plan file is for account {record.account}, "
+            "the credentials are for another account"
+        )
+    progress = _Progress(sys.stderr, verb="revert", unit="steps", done="reverted")
+    try:
+        results = apply_revert(steps, clients, progress.region_done)
+    finally:
+        progress.close()
+    run = Run(record.account, "revert", results, kept_notes(record))
+    _emit_run(run, arguments)
+    return EXIT_OK if run.complete else EXIT_FINDINGS
+
+
+def _emit_run(run: Run, arguments: argparse.Namespace) -> None:
+    from cdk_imds.aws.results import render_run_json, render_run_text, summary
+
+    render = render_run_json if arguments.format == "json" else render_run_text
+    _emit_remediation(render(run), arguments, "report")
+    # The summary also goes to stderr, so a report written to a file or piped away still says it.
+    print(f"cdk-imds: {run.command}: {summary(run)}", file=sys.stderr)
+
+
+def _emit_remediation(text: str, arguments: argparse.Namespace, what: str) -> None:
     if arguments.output:
         _write_atomically(arguments.output, text)
-        print(f"cdk-imds: wrote the plan to {arguments.output}", file=sys.stderr)
+        print(f"cdk-imds: wrote the {what} to {arguments.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    return EXIT_FINDINGS if any(change.held_back for change in plan.group_changes) else EXIT_OK
 
 
 def _run_audit(arguments: argparse.Namespace) -> int:
@@ -277,19 +440,23 @@ class _Progress:
     """Regions done, on stderr (the report owns stdout): a bar redrawn in place on a terminal,
     one plain line per region otherwise, so logs and tests read the same every time."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(
+        self, stream: TextIO, verb: str = "audit", unit: str = "regions", done: str = "audited"
+    ) -> None:
         self.stream = stream
         self.bar = stream.isatty()
         self.drawn = False
+        # The same bar counts regions audited, groups remediated and revert steps.
+        self.verb, self.unit, self.done = verb, unit, done
 
     def region_done(self, region: str, done: int, total: int) -> None:
         if self.bar:
             filled = round(_BAR_WIDTH * done / total)
             bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-            self.stream.write(f"\rcdk-imds: audit [{bar}] {done}/{total} regions ({region})\x1b[K")
+            self.stream.write(f"\rcdk-imds: {self.verb} [{bar}] {done}/{total} {self.unit} ({region})\x1b[K")
             self.drawn = True
         else:
-            self.stream.write(f"cdk-imds: audited {region} ({done}/{total})\n")
+            self.stream.write(f"cdk-imds: {self.done} {region} ({done}/{total})\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -354,6 +521,16 @@ def _use_color(mode: str, stream: TextIO) -> bool:
     if mode != "auto":
         return mode == "always"
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _percentage(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be from 0 to 100")
+    return value
 
 
 def _positive_int(text: str) -> int:

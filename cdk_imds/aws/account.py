@@ -101,7 +101,9 @@ def read_region(clients: RegionClients, usage_days: int) -> RegionInventory:
     refs = (ref for group in inventory.groups for ref in group.launch_refs)
     inventory.templates = read_template_versions(clients.ec2, refs)
     names = [g.launch_configuration for g in inventory.groups if g.launch_configuration]
-    inventory.launch_configurations = read_launch_configurations(clients.autoscaling, names)
+    inventory.launch_configurations = read_launch_configurations(
+        clients.autoscaling, names, inventory.launch_configuration_data
+    )
     inventory.instances = read_running_instances(clients.ec2)
     measured = set(inventory.instances) | {i for g in inventory.groups for i in g.instance_ids}
     inventory.no_token_calls = read_no_token_calls(clients.cloudwatch, measured, usage_days)

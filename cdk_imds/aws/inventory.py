@@ -25,6 +25,14 @@ DEFAULT = "$Default"
 # DescribeLaunchConfigurations takes at most 50 names, GetMetricData at most 500 queries.
 _LC_BATCH = 50
 _METRIC_BATCH = 500
+_LAUNCH_SPEC_KEYS = ("LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName")
+# DescribeLaunchTemplateVersions without a template lists the $Latest and $Default versions of every
+# template in the account, at most 200 a page (it takes no numbers and no template ids that way).
+# From this many distinct templates on, that listing replaces one call per template.
+_VERSIONS_PAGE = 200
+_LIST_ALL_FROM = 8
+# IAM may allow reading named templates only; the listing is then skipped, not fatal.
+_DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ class Group:
     launch_refs: list[LaunchRef] = field(default_factory=list)
     launch_configuration: str | None = None
     instance_ids: list[str] = field(default_factory=list)
+    # How the group names what it launches, as described (LaunchTemplate, MixedInstancesPolicy or
+    # LaunchConfigurationName): remediation repeats it with only the versions changed.
+    launch_spec: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,9 @@ class RegionInventory:
     # Launch configuration name -> its MetadataOptions (None: not set); missing key: not found.
     launch_configurations: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     instances: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # Launch configuration name -> the whole description, for remediation (a launch template is
+    # made from it). It holds user data: never print it, never put it in a finding.
+    launch_configuration_data: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     # Instance id -> MetadataNoToken sum over the usage window (instances without data points: 0).
     no_token_calls: dict[str, float] = field(default_factory=dict)
 
@@ -103,6 +117,7 @@ def read_groups(autoscaling: AutoScalingClient) -> list[Group]:
                 instance_ids=[instance["InstanceId"] for instance in raw.get("Instances", [])],
             )
             group.launch_refs = list(_launch_refs(dict(raw)))
+            group.launch_spec = {key: raw[key] for key in _LAUNCH_SPEC_KEYS if raw.get(key)}
             groups.append(group)
     return groups
 
@@ -129,30 +144,76 @@ def _ref(spec: dict[str, Any], source: str) -> LaunchRef:
 
 
 def read_template_versions(ec2: EC2Client, refs: Iterable[LaunchRef]) -> dict[str, TemplateVersions]:
-    """One DescribeLaunchTemplateVersions call per distinct template, however many groups use it,
-    asking for every version those groups launch plus $Latest and $Default (the default version is
-    what a bare RunInstances with the template launches, so it is audited too)."""
+    """Every version the groups launch, plus each template's $Latest and $Default (the default
+    version is what a bare RunInstances with the template launches, so it is audited too).
+
+    From ``_LIST_ALL_FROM`` distinct templates on, the $Latest and $Default versions of the whole
+    account are listed (200 a page), and only templates that are not in that listing, or whose
+    groups pin another number, get a call of their own; below that, and when the listing would
+    cost more pages than there are templates, one call per distinct template, however many
+    groups use it."""
     wanted: dict[str, tuple[LaunchRef, set[str]]] = {}
     for ref in refs:
         wanted.setdefault(ref.key, (ref, {LATEST, DEFAULT}))[1].add(ref.version)
+    listed = _list_latest_and_default(ec2, len(wanted)) if len(wanted) >= _LIST_ALL_FROM else {}
     templates: dict[str, TemplateVersions] = {}
     for key, (ref, versions) in wanted.items():
-        templates[key] = _versions_of(ec2, ref, sorted(versions))
+        own = listed.get(ref.template_id) if ref.template_id else listed.get(f"name:{ref.template_name}")
+        templates[key] = _versions_of(ec2, ref, sorted(versions), own)
     return templates
 
 
-def _versions_of(ec2: EC2Client, ref: LaunchRef, versions: list[str]) -> TemplateVersions:
+def _list_latest_and_default(ec2: EC2Client, wanted: int) -> dict[str, list[Any]]:
+    """The $Latest and $Default versions of every launch template in the region, by template id and
+    by "name:<name>"; empty when IAM denies the listing or it runs past ``wanted // 2`` pages (an
+    account with many more templates than groups launch: one call per template is cheaper)."""
+    by_template: dict[str, list[Any]] = {}
+    pages = ec2.get_paginator("describe_launch_template_versions").paginate(
+        Versions=[LATEST, DEFAULT], PaginationConfig={"PageSize": _VERSIONS_PAGE}
+    )
+    with aws_errors("ec2:DescribeLaunchTemplateVersions"):
+        try:
+            for count, page in enumerate(pages, start=1):
+                if count > max(1, wanted // 2):
+                    return {}
+                for raw in page["LaunchTemplateVersions"]:
+                    by_template.setdefault(raw["LaunchTemplateId"], []).append(raw)
+        except botocore.exceptions.ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) in _DENIED:
+                return {}
+            raise
+    listed: dict[str, list[Any]] = {}
+    for template_id, raws in by_template.items():
+        # Complete only with its default version (the latest is the highest number listed); a
+        # template listed without one is read on its own.
+        if any(raw.get("DefaultVersion") for raw in raws):
+            listed[template_id] = raws
+            if raws[0].get("LaunchTemplateName"):
+                listed[f"name:{raws[0]['LaunchTemplateName']}"] = raws
+    return listed
+
+
+def _versions_of(
+    ec2: EC2Client, ref: LaunchRef, versions: list[str], listed: list[Any] | None = None
+) -> TemplateVersions:
+    """``listed``: the template's $Latest and $Default versions, already read; only the numbers
+    they do not cover are asked for then."""
     label = ref.template_id or ref.template_name or "?"
+    if listed:
+        known = {str(raw["VersionNumber"]) for raw in listed}
+        versions = [version for version in versions if version not in (LATEST, DEFAULT, *known)]
+        if not versions:
+            return _parse_versions(listed)
     answer = _describe_versions(ec2, ref, versions)
     if isinstance(answer, str) and answer.endswith("VersionNotFound"):
         # One pinned number that no longer exists fails the whole call. The template's other
         # versions still deserve an answer: read the aliases together, then each number alone
         # (more calls, but only for templates in this state).
         pinned = [version for version in versions if version not in (LATEST, DEFAULT)]
-        answer = _describe_versions(ec2, ref, [LATEST, DEFAULT])
+        answer = list(listed) if listed else _describe_versions(ec2, ref, [LATEST, DEFAULT])
         missing: list[str] = []
         for number in pinned:
-            one = _describe_versions(ec2, ref, [number])
+            one = _describe_versions(ec2, ref, [number]) if len(pinned) > 1 else "VersionNotFound"
             if isinstance(one, str):
                 missing.append(number)
             elif not isinstance(answer, str):
@@ -163,7 +224,7 @@ def _versions_of(ec2: EC2Client, ref: LaunchRef, versions: list[str]) -> Templat
             return result
     if isinstance(answer, str):
         return TemplateVersions(problem=f"{answer} when reading {label}")
-    return _parse_versions(answer)
+    return _parse_versions([*(listed or []), *answer])
 
 
 def _describe_versions(ec2: EC2Client, ref: LaunchRef, versions: list[str]) -> list[Any] | str:
@@ -206,8 +267,12 @@ def _parse_versions(raws: list[Any]) -> TemplateVersions:
 
 
 def read_launch_configurations(
-    autoscaling: AutoScalingClient, names: Iterable[str]
+    autoscaling: AutoScalingClient,
+    names: Iterable[str],
+    descriptions: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any] | None]:
+    """Each launch configuration's MetadataOptions; ``descriptions``, when given, also receives
+    each whole description (for remediation)."""
     found: dict[str, dict[str, Any] | None] = {}
     unique = sorted(set(names))
     for start in range(0, len(unique), _LC_BATCH):
@@ -219,6 +284,8 @@ def read_launch_configurations(
             for raw in page["LaunchConfigurations"]:
                 options = raw.get("MetadataOptions")
                 found[raw["LaunchConfigurationName"]] = dict(options) if options else None
+                if descriptions is not None:
+                    descriptions[raw["LaunchConfigurationName"]] = dict(raw)
     return found
 
 
