@@ -14,7 +14,7 @@ Every measurement is a fresh subprocess of the same interpreter (this one, norma
   cli          python -m cdk_imds check ASSEMBLY --format json, stdout to a file (the whole command:
                argument parsing, loading, checking, rendering and writing the JSON report)
   check-gc     (--what-if only) ``check`` with the cyclic GC off while loading, then gc.freeze(),
-               as the CLI loads (cdk_imds.cli._load_without_collector)
+               as the CLI loads (cdk_imds.cli.check.load_without_collector)
 
 For each: the process's wall time (time.perf_counter around subprocess.run) and, for all but
 ``cli``, the time measured inside the process with time.perf_counter (from before the first file is

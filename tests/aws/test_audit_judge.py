@@ -7,7 +7,7 @@ import io
 
 from cdk_imds.aws.audit import judge_region
 from cdk_imds.aws.inventory import Group, LaunchRef, RegionInventory, TemplateVersion, TemplateVersions
-from cdk_imds.cli import _Progress
+from cdk_imds.cli.output import Progress as _Progress
 from cdk_imds.policy.model import RuleId, Severity
 
 OPTIONAL = {"HttpTokens": "optional", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2}

@@ -1,0 +1,45 @@
+"""The ``cdk-imds`` command: one module per command; this one maps errors to messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cdk_imds import __version__
+from cdk_imds.cli.audit import add_audit
+from cdk_imds.cli.check import add_check
+from cdk_imds.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
+from cdk_imds.cli.remediate import add_remediate
+from cdk_imds.errors import CdkImdsError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        code: int = arguments.handler(arguments)
+        return code
+    except CdkImdsError as error:
+        print(f"cdk-imds: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("cdk-imds: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdk-imds",
+        description="Keep EC2 capacity IMDSv2-only: check CDK apps and CloudFormation templates, "
+        "audit and fix live AWS accounts.",
+        epilog="Run 'cdk-imds COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdk-imds {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add_check(commands)
+    add_audit(commands)
+    add_remediate(commands)
+    return parser
