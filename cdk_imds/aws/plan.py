@@ -13,7 +13,6 @@ also when the change it needs would change what a held-back group launches.
 from __future__ import annotations
 
 import copy
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -467,74 +466,3 @@ def _held_back(inventory: RegionInventory, group: Group, usage_days: int) -> str
 
 def _names(groups: list[str]) -> str:
     return ("group " if len(groups) == 1 else "groups ") + ", ".join(groups)
-
-
-def render_plan_text(account: str, plan: Plan) -> str:
-    lines = [f"Remediation plan for account {account} (dry run: nothing was changed)"]
-    for region in _regions(plan):
-        lines.append(region)
-        lines += [f"  create   {v.describe()}" for v in plan.new_versions if v.region == region]
-        lines += [f"  template {t.describe()}" for t in plan.new_templates if t.region == region]
-        for group in plan.groups:
-            if group.region == region:
-                lines += _group_lines(plan, group)
-        lines += [f"  skip     group {s.group}: {s.reason}" for s in plan.skipped if s.region == region]
-    lines.append(_plan_summary(plan))
-    return "\n".join(lines) + "\n"
-
-
-def _group_lines(plan: Plan, group: GroupPlan) -> list[str]:
-    waiting = group.waiting(plan.options)
-    if waiting:
-        verb = "HOLD    " if group.held_back and not plan.options.force and not group.blocked else "skip    "
-        return [f"  {verb} group {group.group}: {waiting}"]
-    lines = [f"  point    group {group.group} ({c.source}): {_pointer(c)}" for c in group.changes]
-    instances = plan.options.instances
-    if instances is InstanceAction.REFRESH and group.instance_count:
-        lines.append(
-            f"  refresh  group {group.group}: instance refresh of {_count(group.instance_count, 'instance')}, "
-            f"min healthy {plan.options.min_healthy_percentage}%"
-        )
-    elif instances is InstanceAction.IN_PLACE and group.failing_instances:
-        lines.append(
-            f"  in-place group {group.group}: HttpTokens 'required' on {', '.join(sorted(group.failing_instances))}"
-        )
-    elif instances is InstanceAction.NONE and group.failing_instances:
-        lines.append(
-            f"  note     group {group.group}: {_count(len(group.failing_instances), 'running instance')} "
-            "still allow IMDSv1 (--refresh replaces them, --in-place changes them)"
-        )
-    return lines
-
-
-def _pointer(change: GroupChange) -> str:
-    if change.source == LAUNCH_CONFIGURATION:
-        return f"{change.before} -> launch template {change.template_id} version {change.after}"
-    return f"{change.template_id} version {change.before} -> {change.after}"
-
-
-def _plan_summary(plan: Plan) -> str:
-    held = sum(1 for group in plan.waiting() if group.held_back and not group.blocked)
-    blocked = len(plan.waiting()) - held
-    return (
-        f"{_count(len(plan.new_versions), 'new version')}, {_count(len(plan.new_templates), 'new template')}, "
-        f"{_count(len(plan.acting()), 'group')} to change, {held} held back, "
-        f"{blocked + len(plan.skipped)} skipped"
-    )
-
-
-def _regions(plan: Plan) -> list[str]:
-    return sorted(
-        {v.region for v in plan.new_versions}
-        | {t.region for t in plan.new_templates}
-        | {g.region for g in plan.groups}
-        | {s.region for s in plan.skipped}
-    )
-
-
-def render_plan_json(account: str, plan: Plan) -> str:
-    return json.dumps({"account": account, "dry_run": True, **plan.to_dict()}, indent=2) + "\n"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -120,9 +120,8 @@ def run_remediate(arguments: argparse.Namespace) -> int:
         InstanceAction,
         PlanOptions,
         plan_account,
-        render_plan_json,
-        render_plan_text,
     )
+    from cdk_imds.aws.plan_report import render_plan_json, render_plan_text
     from cdk_imds.aws.record import Recorder
     from cdk_imds.aws.results import Run
 
