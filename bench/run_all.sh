@@ -7,6 +7,9 @@
 # Environment: REPEAT (cdk-imds and floor runs, default 5), CHECKOV_REPEAT (default 1),
 # SKIP_CHECKOV=1 (do not run checkov; the table then shows the last checkov result, if any, with its
 # date), PYTHON (default .venv/bin/python of the repository).
+# AUDIT=1 also runs bench/bench_audit.py (cdk-imds audit on a local moto_server seeded with 1,000
+# groups and 1,000 launch templates; about 5 minutes), AUDIT_REPEAT runs of it (default 3), and
+# prints its tables last.
 # Everything it writes goes to bench/out/ (git-ignored); checkov's virtualenv is bench/.venv-checkov.
 set -euo pipefail
 
@@ -92,3 +95,8 @@ if checkov:
         checkov.get("cpu"),
     ))
 EOF
+
+if [[ "${AUDIT:-0}" == 1 ]]; then
+    echo
+    "$python" bench/bench_audit.py --repeat "${AUDIT_REPEAT:-3}" --json bench/out/audit-result.json
+fi

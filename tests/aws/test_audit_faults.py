@@ -23,7 +23,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_groups_are_paginated_and_templates_read_once_each(
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # moto pages Auto Scaling groups 50 at a time (MaxRecords); launch templates it does not page
+    # Auto Scaling groups are read 100 a page (MaxRecords); launch templates it does not page
     # beyond 15 without a NextToken, so nothing here relies on listing them.
     good = account.template("good", REQUIRED)
     legacy = account.template("legacy", OPTIONAL)
@@ -39,7 +39,7 @@ def test_groups_are_paginated_and_templates_read_once_each(
 
     groups = {f.resource_id for f in findings if f.resource_type == "AWS::AutoScaling::AutoScalingGroup"}
     assert groups == {f"group-{index:03}" for index in range(0, 120, 10)}
-    assert log.count("DescribeAutoScalingGroups") == 3
+    assert log.count("DescribeAutoScalingGroups") == 2
     # One call per distinct template, not per group.
     assert log.count("DescribeLaunchTemplateVersions") == 2
     assert len(log.calls) < 120 / 10
@@ -174,3 +174,41 @@ def test_all_regions_reads_every_region(account: Account, capsys: pytest.Capture
     regions = account.ec2.describe_regions()["Regions"]
     assert len(err) == len(regions) > 10
     assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+
+
+def test_many_templates_are_read_with_one_account_wide_listing(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From eight distinct templates on, the $Latest and $Default versions of every template come
+    # from one listing (200 a page); only a pinned number the listing does not cover costs a call.
+    templates = [
+        account.template(f"t{index:02}", OPTIONAL if index % 4 == 0 else REQUIRED) for index in range(12)
+    ]
+    # t01: versions 2 and 3 drop the tokens requirement and 3 becomes the default, but its group
+    # pins version 1 (compliant), which the listing of latest and default versions does not hold.
+    # t02: the default moves to version 2 (optional) while its group pins it by number.
+    account.version(templates[1], OPTIONAL)
+    account.version(templates[1], OPTIONAL)
+    account.ec2.modify_launch_template(LaunchTemplateId=templates[1], DefaultVersion="3")
+    account.version(templates[2], OPTIONAL)
+    account.ec2.modify_launch_template(LaunchTemplateId=templates[2], DefaultVersion="2")
+    versions = {1: "1", 2: "2"}
+    for index, template in enumerate(templates):
+        account.group(
+            f"group-{index:02}",
+            LaunchTemplate={"LaunchTemplateId": template, "Version": versions.get(index, "$Latest")},
+        )
+    log = CallLog()
+    hook_sessions(monkeypatch, ("before-call.*.*", log))
+
+    findings = run_audit(None, [], False).findings
+
+    failing_groups = {
+        f.resource_id for f in findings if f.resource_type == "AWS::AutoScaling::AutoScalingGroup"
+    }
+    assert failing_groups == {"group-00", "group-02", "group-04", "group-08"}
+    failing_templates = {f.resource_id for f in findings if f.resource_type == "AWS::EC2::LaunchTemplate"}
+    # Each template's default version is judged too.
+    assert failing_templates == {templates[0], templates[1], templates[2], templates[4], templates[8]}
+    # One listing, plus version 1 of t01 (pinned, neither its latest nor its default).
+    assert log.count("DescribeLaunchTemplateVersions") == 2
