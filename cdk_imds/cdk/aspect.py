@@ -1,16 +1,14 @@
 """``Imdsv2Aspect``: fail, fix or warn on every resource the policy engine judges.
 
-How it walks the tree (why not the usual per-node aspect): CDK calls a Python aspect's ``visit``
-for every construct below the scope it was added to, and each call is a Node.js-to-Python round
-trip (about 0.6 ms) whatever ``visit`` does. The first visit, on the scope itself, therefore does
-the work for the whole scope: one ``find_all()`` and a Python type filter (cached per class, no
-jsii call for a construct that is not a candidate). Later visits only re-check the node's type, so
-that FIX also covers resources that other aspects add later (with aspect stabilization off) and
-wins over aspects of lower priority that visit the same resource.
-
-The callbacks themselves remain while the aspect sits on a scope: on a 1,176-resource, 6-stack app
-(102 L2 launch templates) FIX synthesized in about 3.7 s against 1.0 s without it, most of it
-those callbacks and reading each launch template's properties back once.
+What it costs decides how it walks the tree. CDK calls a Python aspect's ``visit`` for every
+construct below the scope it was added to, and each call is a Node.js-to-Python round trip (about
+0.6 ms) whatever ``visit`` does; so does every attribute read and method call from Python. Added
+with ``Aspects.of(scope).add(...)`` it therefore does as little as possible per visit: a construct
+that is not a candidate costs one Python type check (cached per class) and nothing else, and a
+candidate in FIX mode costs its override, plus, on its first visit by any Imdsv2Aspect of the app,
+one read of its properties and the info note. ``enforce`` instead hangs it on one childless
+construct and has it sweep its Stage once (``sweep_from``): no per-construct callbacks at all
+(bench/README.md has the numbers).
 
 Add it at ``Imdsv2Aspect.PRIORITY`` (or use ``cdk_imds.enforce``): at that priority it runs after
 the aspects of default and mutating priority, sees what they added, and its override comes last.
@@ -23,6 +21,7 @@ FAIL, and FIX's safety net, judge the written templates through the plugin and s
 from __future__ import annotations
 
 import weakref
+from collections.abc import Collection
 from typing import ClassVar
 
 import aws_cdk as cdk
@@ -31,12 +30,13 @@ from constructs import IConstruct
 
 from cdk_imds.cdk.candidates import (
     FIXABLE,
-    HIDDEN,
     OPAQUE,
     FixSpec,
     candidate_type,
-    candidates,
-    visible_tokens,
+    identity,
+    select,
+    stage_layout,
+    visible_value,
 )
 from cdk_imds.cdk.config import (
     Mode,
@@ -49,6 +49,7 @@ from cdk_imds.cdk.config import (
 from cdk_imds.cdk.judge import judge_stack
 from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
 from cdk_imds.policy import Options
+from cdk_imds.policy.rules import CANDIDATE_TYPES
 
 __all__ = ["ASPECT_PRIORITY", "Imdsv2Aspect", "Mode"]
 
@@ -57,13 +58,11 @@ ASPECT_PRIORITY = 10_000
 # Every fix note starts so; for launch templates it reads "cdk-imds: set HttpTokens to required ...".
 FIX_NOTE = "cdk-imds: set "
 
-# Apps that already have the plugin: one report per app however many aspects are added.
-_APPS_WITH_PLUGIN: weakref.WeakSet[IConstruct] = weakref.WeakSet()
-# Per app, construct path -> fixable, for every resource inspected so far. Reading a resource's
-# properties back from JavaScript is the expensive part of a fix (about 13 ms for a launch template
-# built by an L2), so it is done once per resource, however many aspects and visits reach it; the
-# path also makes the note once-only (Python proxies of JavaScript-created constructs are not
-# identical from one visit to the next, so they cannot be the key).
+# Per app, its plugin: one report per app however many aspects are added.
+_PLUGINS: weakref.WeakKeyDictionary[IConstruct, Imdsv2ValidationPlugin] = weakref.WeakKeyDictionary()
+# Per app, resource (jsii object id) -> fixable, for every resource inspected so far: the read and
+# the note are done once per resource however many aspects and visits reach it; only the override
+# is repeated (it must come after whatever a lower-priority aspect did on that visit).
 _INSPECTED: weakref.WeakKeyDictionary[IConstruct, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
@@ -78,9 +77,10 @@ class Imdsv2Aspect:
     :param unverifiable_as_warning: report values only known at deploy time as warnings instead of
         errors. Default: context ``cdk-imds:unverifiableAsWarning``, else False.
 
-    FAIL and FIX add the ``Imdsv2ValidationPlugin`` to the app, which judges the written templates
-    (escape hatches included) and fails synthesis on errors; in FIX mode it fails on what could not
-    be fixed.
+    Every mode adds the ``Imdsv2ValidationPlugin`` to the app, which judges the written templates
+    (escape hatches included): in FAIL and FIX mode it fails synthesis on errors (in FIX mode, on
+    what could not be fixed); in WARN mode it reports them in CDK's validation report without
+    failing.
     """
 
     PRIORITY: ClassVar[int] = ASPECT_PRIORITY
@@ -118,41 +118,49 @@ class Imdsv2Aspect:
         return self._settings
 
     def visit(self, node: IConstruct) -> None:
-        if self._settings is None:
-            scope = self._sweep_scope or node
-            self._settings = resolve_settings(
-                scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning
-            )
-            self._inspected = _INSPECTED.setdefault(node.node.root, {})
-            self._sweep(scope, self._settings)
-        elif self._settings.mode is Mode.FIX:
+        settings = self._settings
+        if settings is None:
+            settings = self._start(self._sweep_scope or node)
+            if self._sweep_scope is not None:
+                return
+        if settings.mode is Mode.FIX:
+            # The whole cost of a construct that is not a candidate: a type check against a
+            # per-class cache, no jsii round trip.
             resource_type = candidate_type(node)
             spec = FIXABLE.get(resource_type) if resource_type is not None else None
             if spec is not None:
                 assert isinstance(node, cdk.CfnResource)
                 fix(node, spec, self._inspected)
 
-    def _sweep(self, scope: IConstruct, settings: Settings) -> None:
-        if settings.mode is not Mode.WARN:
-            register_plugin(scope.node.root, settings.options)
-        if settings.mode is Mode.FAIL:
-            return
-        found = _in_scope_stage(scope, list(candidates(scope.node.find_all())))
-        if settings.mode is Mode.FIX:
-            for node, resource_type in found:
-                spec = FIXABLE.get(resource_type)
-                if spec is not None:
-                    fix(node, spec, self._inspected)
-        else:
-            _warn(found, settings.options)
+    def _start(self, scope: IConstruct) -> Settings:
+        """First visit: settings from the context, the plugin, and the sweep where one is due."""
+        settings = self._settings = resolve_settings(
+            scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning
+        )
+        root = scope.node.root
+        self._inspected = _INSPECTED.setdefault(root, {})
+        register_plugin(root, settings.options, fail=settings.mode is not Mode.WARN)
+        if settings.mode is Mode.WARN:
+            # WARN judges each stack as a whole, so it always sweeps; per-construct visits then
+            # have nothing left to do.
+            _warn(_in_stage(scope, CANDIDATE_TYPES), settings.options)
+        elif settings.mode is Mode.FIX and self._sweep_scope is not None:
+            for node, resource_type in _in_stage(scope, FIXABLE):
+                fix(node, FIXABLE[resource_type], self._inspected)
+        return settings
 
 
-def register_plugin(root: IConstruct, options: Options) -> None:
-    """Adds the validation plugin to the app once, however many aspects ask for it."""
-    if root in _APPS_WITH_PLUGIN:
-        return
-    _APPS_WITH_PLUGIN.add(root)
-    cdk.Validations.of(root).add_plugins(Imdsv2ValidationPlugin(options))
+def register_plugin(root: IConstruct, options: Options, fail: bool = True) -> None:
+    """Adds the validation plugin to the app once, however many aspects ask for it.
+
+    A failing request wins over a report-only one (WARN) made earlier, with its options.
+    """
+    plugin = _PLUGINS.get(root)
+    if plugin is None:
+        plugin = _PLUGINS[root] = Imdsv2ValidationPlugin(options, fail=fail)
+        cdk.Validations.of(root).add_plugins(plugin)
+    elif fail and not plugin.fails:
+        plugin.make_failing(options)
 
 
 def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> None:
@@ -163,15 +171,15 @@ def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> Non
     that it comes after aspects of lower priority. A value only known at deploy time is left
     alone: the plugin reports it instead of it being silently replaced.
     """
-    path = node.node.path
-    fixable = inspected.get(path)
+    key = identity(node)
+    fixable = inspected.get(key)
     if fixable is None:
-        current = visible_tokens(node, spec)
-        fixable = inspected[path] = current is not OPAQUE
+        current = visible_value(node, spec)
+        fixable = inspected[key] = current is not OPAQUE
         if fixable and current != spec.value:
-            was = "not visible on a bare CfnResource" if current is HIDDEN else _show(current)
             cdk.Annotations.of(node).add_info(
-                f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override} (was {was})"
+                f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override}"
+                f" (was {_show(current)})"
             )
     if fixable:
         node.add_property_override(spec.override, spec.value)
@@ -185,27 +193,23 @@ def _show(value: object, quote: bool = True) -> str:
     return repr(value) if quote else str(value)
 
 
-def _in_scope_stage(
-    scope: IConstruct, found: list[tuple[cdk.CfnResource, str]]
-) -> list[tuple[cdk.CfnResource, str]]:
-    """Leaves out resources of nested Stages: CDK synthesizes those before the outer aspects run."""
-    if not found:
-        return found
-    # Stage.of(a Stage) is the Stage around it, not the Stage itself.
-    stage_path = scope.node.path if isinstance(scope, cdk.Stage) else _stage_path(scope)
-    return [(node, kind) for node, kind in found if _stage_path(node) == stage_path]
+def _in_stage(scope: IConstruct, types: Collection[str]) -> list[tuple[cdk.CfnResource, str]]:
+    """The resources of ``types`` in ``scope``'s own Stage: those of nested Stages are left out.
 
-
-def _stage_path(node: IConstruct) -> str:
-    stage = cdk.Stage.of(node)
-    return stage.node.path if stage else ""
+    CDK synthesizes a nested Stage before the outer aspects run, so a fix there would come too
+    late; the Stage's own aspect (``enforce_stage``) or the plugin deals with it.
+    """
+    stacks, nested = stage_layout(scope)
+    # Without nested Stages one selection from the scope is the same set, in one call.
+    return select(stacks if nested else [scope], types)
 
 
 def _warn(found: list[tuple[cdk.CfnResource, str]], options: Options) -> None:
     by_stack: dict[str, tuple[cdk.Stack, list[tuple[cdk.CfnResource, str]]]] = {}
     for node, resource_type in found:
+        # The resource's own stack, a nested one included: its template and its parameters.
         stack = cdk.Stack.of(node)
-        by_stack.setdefault(stack.node.path, (stack, []))[1].append((node, resource_type))
+        by_stack.setdefault(identity(stack), (stack, []))[1].append((node, resource_type))
     for stack, resources in by_stack.values():
         for node, finding in judge_stack(stack, resources, options):
             message = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, register_plugin
+from cdk_imds.cdk.candidates import stage_layout
 from cdk_imds.cdk.config import Mode, resolve_settings
 
 # The childless construct ``enforce`` hangs its aspect on; it synthesizes nothing.
@@ -25,20 +26,23 @@ def enforce(
     :param mode: as for ``Imdsv2Aspect``. Default: context ``cdk-imds:mode``, else FAIL.
 
     CDK does not apply an App's aspects inside Stages, so the aspect is also added to every Stage
-    that exists now. Stages created after this call are not given the aspect (call ``enforce_stage``
-    on them, or use ``python -m cdk_imds.run``), but in FAIL and FIX mode the plugin on the app still
-    judges their templates and fails synthesis on errors.
+    that exists now (found without visiting the stacks' content). Stages created after this call
+    are not given the aspect: no hook runs before CDK synthesizes them (it does so before any of
+    the app's aspects run), so call ``enforce_stage`` on them or use ``python -m cdk_imds.run``.
+    The plugin on the app still judges their templates: in FAIL and FIX mode synthesis fails on
+    their errors, in WARN mode they are in the validation report.
     """
     settings = resolve_settings(app, mode, max_hop_limit, unverifiable_as_warning)
     enforce_stage(
         app, settings.mode, settings.options.max_hop_limit, settings.options.unverifiable_as_warning
     )
-    for node in app.node.find_all():
-        if isinstance(node, cdk.Stage) and node.node.path != app.node.path:
-            enforce_stage(node, settings.mode, max_hop_limit, unverifiable_as_warning)
-    if settings.mode is not Mode.WARN:
-        # Now, not at the first visit: an app without any stack still gets its plugin.
-        register_plugin(app.node.root, settings.options)
+    pending = list(stage_layout(app)[1])
+    while pending:
+        stage = pending.pop()
+        enforce_stage(stage, settings.mode, max_hop_limit, unverifiable_as_warning)
+        pending.extend(stage_layout(stage)[1])
+    # Now, not at the first visit: an app without any stack still gets its plugin.
+    register_plugin(app.node.root, settings.options, fail=settings.mode is not Mode.WARN)
 
 
 def enforce_stage(

@@ -32,10 +32,24 @@ class Imdsv2ValidationPlugin:
     """Fails synthesis on IMDS errors (warnings are reported without failing).
 
     :param options: engine options (``max_hop_limit``, ``unverifiable_as_warning``). Default: none.
+    :param fail: False reports errors too without failing synthesis (what WARN mode adds, so that
+        what only the written template shows, such as an escape hatch, is not passed over in
+        silence). Default: True.
     """
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(self, options: Options | None = None, *, fail: bool = True) -> None:
         self._options = options or Options()
+        self._fail = fail
+
+    @property
+    def fails(self) -> bool:
+        """Whether errors fail synthesis (False: they are only reported)."""
+        return self._fail
+
+    def make_failing(self, options: Options) -> None:
+        """From now on errors fail synthesis, judged with ``options``: a FAIL or FIX aspect asked."""
+        self._options = options
+        self._fail = True
 
     @property
     def name(self) -> str:
@@ -52,9 +66,13 @@ class Imdsv2ValidationPlugin:
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         loaded = templates_under(context.template_paths)
         result = check_sources(loaded.sources, self._options)
-        violations = [_violation(finding) for finding in result.findings if finding.severity in _REPORTED]
-        violations += [_unreadable(problem) for problem in loaded.problems]
-        failed = bool(loaded.problems) or result.failed
+        # Report-only (WARN mode): errors are reported as warnings, as WARN's annotations are.
+        ceiling = None if self._fail else Severity.WARNING
+        violations = [
+            _violation(finding, ceiling) for finding in result.findings if finding.severity in _REPORTED
+        ]
+        violations += [_unreadable(problem, ceiling) for problem in loaded.problems]
+        failed = self._fail and (bool(loaded.problems) or result.failed)
         return cdk.PolicyValidationPluginReport(
             success=not failed, violations=violations, plugin_version=__version__
         )
@@ -98,13 +116,13 @@ def _top_level_path(source: TemplateSource) -> str:
     return os.path.realpath(source.path)
 
 
-def _violation(finding: Finding) -> cdk.PolicyViolation:
+def _violation(finding: Finding, ceiling: Severity | None) -> cdk.PolicyViolation:
     location = finding.property_path.split("/", 2)[-1] if finding.property_path else "Properties"
     return cdk.PolicyViolation(
         rule_name=finding.rule.value,
         description=finding.message,
         fix=finding.fix or None,
-        severity=finding.severity.value,
+        severity=(ceiling or finding.severity).value,
         violating_resources=[
             cdk.PolicyViolatingResource(
                 resource_logical_id=finding.logical_id,
@@ -115,11 +133,11 @@ def _violation(finding: Finding) -> cdk.PolicyViolation:
     )
 
 
-def _unreadable(problem: InputError) -> cdk.PolicyViolation:
+def _unreadable(problem: InputError, ceiling: Severity | None) -> cdk.PolicyViolation:
     return cdk.PolicyViolation(
         rule_name=_INPUT_RULE,
         description=f"cdk-imds could not read a template, so it could not judge it: {problem.reason}",
-        severity=Severity.ERROR.value,
+        severity=(ceiling or Severity.ERROR).value,
         violating_resources=[
             cdk.PolicyViolatingResource(resource_logical_id="-", template_path=problem.path, locations=["-"])
         ],

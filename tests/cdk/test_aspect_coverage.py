@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,18 @@ import jsii
 import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import cloudformation_include as cfn_inc
 from constructs import IConstruct
 
 from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
+from cdk_imds.cdk.candidates import candidate_type
 from cdk_imds.cdk.config import ContextValueError
 from cdk_imds.cdk.enforcement import enforce
 from cdk_imds.cdk.suppressions import SuppressionError, suppress
 from cdk_imds.policy import RuleId
+from cdk_imds.policy.rules import CANDIDATE_TYPES
 
 STABILIZATION = "@aws-cdk/core:aspectStabilization"
 TOKENS = "LaunchTemplateData.MetadataOptions.HttpTokens"
@@ -247,3 +252,74 @@ def test_fix_covers_templates_brought_in_with_cfn_include(tmp_path: Path) -> Non
     # When FIX runs, then the included template is fixed too
     cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
     assert _tokens(stack) == {"Old": "required"}
+
+
+def _count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every request Python sends to the jsii kernel from now on (the test is the only sender)."""
+    from jsii._kernel.providers.process import _NodeProcess
+
+    sent: list[object] = []
+    original = _NodeProcess.send
+
+    def counting(self: Any, request: Any, response_type: Any) -> Any:
+        sent.append(request)
+        return original(self, request, response_type)
+
+    monkeypatch.setattr(_NodeProcess, "send", counting)
+    return sent
+
+
+def test_a_construct_that_is_not_a_candidate_costs_no_jsii_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a FIX aspect that has had its first visit (which reads the context), and constructs
+    # that are not candidates, of classes it has not seen before: a stack, L2s, an L1
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    queue = sqs.Queue(stack, "Queue")
+    others: list[IConstruct] = [
+        stack,
+        queue,
+        queue.node.default_child,
+        iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal()),
+    ]
+    aspect = Imdsv2Aspect(Mode.FIX)
+    aspect.visit(app)
+    template = ec2.CfnLaunchTemplate(stack, "LT", launch_template_data={})
+    # (a candidate's class costs one more call, once per process: its CloudFormation type)
+    candidate_type(template)
+    sent = _count_round_trips(monkeypatch)
+    # When it visits them, then not one request reaches the kernel
+    for node in others:
+        aspect.visit(node)
+    assert sent == []
+    # And a candidate costs its read, its note (two calls) and its override the first time, and
+    # only the override after that
+    aspect.visit(template)
+    assert len(sent) == 4
+    aspect.visit(template)
+    assert len(sent) == 5
+
+
+def test_enforce_fix_fails_on_a_stage_created_after_it_rather_than_passing_it() -> None:
+    # Given a Stage created after enforce() (no hook runs before CDK synthesizes it, so it has no
+    # aspect of its own)
+    app = cdk.App()
+    ec2.CfnLaunchTemplate(cdk.Stack(app, "Top"), "AtTop", launch_template_data={})
+    enforce(app, Mode.FIX)
+    late = cdk.Stack(cdk.Stage(app, "Late"), "S")
+    ec2.CfnLaunchTemplate(late, "InLateStage", launch_template_data={})
+    # When synthesized, then the plugin on the app fails synthesis naming it, and only it
+    with pytest.raises(RuntimeError, match=r"(?s)Late/S/InLateStage.*cdk-imds::IMDSV2_REQUIRED") as failure:
+        app.synth()
+    assert "AtTop" not in str(failure.value)
+
+
+@pytest.mark.parametrize("resource_type", sorted(CANDIDATE_TYPES))
+def test_every_candidate_types_l1_class_is_recognised(resource_type: str) -> None:
+    # The per-class cache rules classes out by their jsii name without asking the kernel: a
+    # candidate whose L1 were named otherwise would be passed over silently.
+    _, service, name = resource_type.split("::")
+    l1 = getattr(importlib.import_module(f"aws_cdk.aws_{service.lower()}"), f"Cfn{name}")
+    # (an instance without a JavaScript object: only its class is looked at)
+    assert (l1.CFN_RESOURCE_TYPE_NAME, candidate_type(l1.__new__(l1))) == (resource_type, resource_type)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -203,3 +205,73 @@ def test_fix_covers_the_other_resources_with_one_imdsv2_switch() -> None:
     assert [note.entry.data for note in notes] == [
         "cdk-imds: set DisableIMDSV1 to true at DisableIMDSV1 (was false)"
     ]
+
+
+def test_warn_reports_an_escape_hatch_in_the_validation_report_without_failing(tmp_path: Path) -> None:
+    # Given an escape hatch that loosens a template whose properties say "required": invisible to
+    # WARN's annotations, which are made before synthesis
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "S")
+    hatched = ec2.CfnLaunchTemplate(
+        stack,
+        "Hatched",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+            metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required")
+        ),
+    )
+    hatched.add_property_override("LaunchTemplateData.MetadataOptions.HttpTokens", "optional")
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.WARN), priority=ASPECT_PRIORITY)
+    # When synthesized, then synthesis passes (WARN never fails it) ...
+    app.synth()
+    assert assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value()) == []
+    # ... but the plugin's report on the written template names it, as a warning
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["conclusion"] == "success"
+    assert [
+        (v["ruleName"], v["severity"], [c["constructPath"] for c in v["violatingConstructs"]])
+        for v in report["violations"]
+    ] == [("IMDSV2_REQUIRED", "warning", ["S/Hatched"])]
+
+
+def test_a_failing_aspect_makes_a_report_only_plugin_fail() -> None:
+    # Given WARN (report-only plugin) and then FAIL on the same app
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(stack, "Bare", launch_template_data={})
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.WARN), priority=ASPECT_PRIORITY)
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FAIL), priority=ASPECT_PRIORITY)
+    # When synthesized, then the one plugin fails synthesis
+    with pytest.raises(RuntimeError, match=r"(?s)S/Bare.*cdk-imds::IMDSV2_REQUIRED"):
+        app.synth()
+
+
+def test_fix_reads_a_bare_cfn_resource_and_leaves_its_deploy_time_value_alone() -> None:
+    # Given bare CfnResources (CloudFormation property names): one optional, one from a parameter
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    tokens = cdk.CfnParameter(stack, "Tokens", allowed_values=["required", "optional"])
+    for name, value in (("Loose", "optional"), ("FromParameter", tokens.value_as_string)):
+        cdk.CfnResource(
+            stack,
+            name,
+            type="AWS::EC2::LaunchTemplate",
+            properties={"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": value}}},
+        )
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    # When fixed, then the optional one is fixed with a note saying what it was ...
+    with pytest.raises(RuntimeError, match=r"(?s)S/FromParameter.*cdk-imds::IMDSV2_REQUIRED") as failure:
+        app.synth()
+    assert "S/Loose" not in str(failure.value)
+    # (the notes are read off the constructs: assertions would synthesize, and fail, again)
+    notes = {
+        name: [
+            entry.data for entry in stack.node.find_child(name).node.metadata if entry.type == "aws:cdk:info"
+        ]
+        for name in ("Loose", "FromParameter")
+    }
+    assert notes == {
+        "Loose": [
+            "cdk-imds: set HttpTokens to required at LaunchTemplateData.MetadataOptions.HttpTokens (was 'optional')"
+        ],
+        "FromParameter": [],
+    }

@@ -36,6 +36,17 @@ def test_warn_mode_exits_zero_and_fails_only_with_strict(tmp_path: Path) -> None
     relaxed = synth(ASPECT_APP, tmp_path / "relaxed", "-c", "cdk-imds:mode=warn")
     assert relaxed.returncode == 0, relaxed.stderr
     assert "cdk-imds:IMDSV2_REQUIRED" in relaxed.stderr
+    # The escape hatch is invisible to the warnings (made before synthesis); the plugin's report
+    # on the written template names it, without failing.
+    report = json.loads((tmp_path / "relaxed" / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    hatched = [
+        violation
+        for violation in plugin["violations"]
+        if any(c["constructPath"] == "AspectStack/Hatched" for c in violation["violatingConstructs"])
+    ]
+    assert (plugin["conclusion"], [v["severity"] for v in hatched]) == ("success", ["warning"])
+    assert "AspectStack/Hatched" in relaxed.stderr
     strict = synth(ASPECT_APP, tmp_path / "strict", "-c", "cdk-imds:mode=warn", "--strict")
     assert strict.returncode != 0
     assert "AspectStack/Bare" in strict.stderr
