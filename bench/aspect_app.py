@@ -2,6 +2,7 @@
 """One synthesis of a generated ~1,200-resource, 6-stack app, timed in-process; prints one JSON line.
 
     python bench/aspect_app.py VARIANT     VARIANT: none | enforce | aspect-on-app | aws-cdk-lib
+                                                    | none-compliant | enforce-compliant
 
   none           no IMDS enforcement at all
   enforce        cdk_imds.enforce(app, "fix"): the aspect on one leaf, sweeping the app once, plus
@@ -9,6 +10,9 @@
   aspect-on-app  cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX)): visited by every construct
   aws-cdk-lib    ec2.LaunchTemplateRequireImdsv2Aspect (a JavaScript aspect: no Python callbacks;
                  launch templates only, no fail mode, no plugin)
+  *-compliant    the same app with every launch template already requiring tokens
+                 (``http_tokens=REQUIRED``, in the template's own properties): what enforcement costs an app that needs no fix, the
+                 usual case once a team has adopted it
 
 CDK's built-in template validation is off (``builtin_cloud_formation_validation=False``) in every
 variant: it is the same work in each, and it would only dilute the difference being measured.
@@ -65,7 +69,7 @@ def cpu_seconds() -> float:
     return total
 
 
-def build(outdir: str) -> cdk.App:
+def build(outdir: str, compliant: bool = False) -> cdk.App:
     app = cdk.App(outdir=outdir, builtin_cloud_formation_validation=False)
     image = ec2.MachineImage.generic_linux({"us-east-1": "ami-12345678"})
     for index in range(STACKS):
@@ -80,9 +84,13 @@ def build(outdir: str) -> cdk.App:
             subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)],
         )
         for number in range(14):
-            # Plain L2 templates: no metadata options, so FIX has work to do.
+            # Plain L2 templates: no metadata options, so FIX has work to do (unless compliant).
             ec2.LaunchTemplate(
-                stack, f"Template{number}", machine_image=image, instance_type=ec2.InstanceType("t3.micro")
+                stack,
+                f"Template{number}",
+                machine_image=image,
+                instance_type=ec2.InstanceType("t3.micro"),
+                http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED if compliant else None,
             )
         for number in range(3):
             template = ec2.LaunchTemplate(
@@ -90,6 +98,7 @@ def build(outdir: str) -> cdk.App:
                 f"GroupTemplate{number}",
                 machine_image=image,
                 instance_type=ec2.InstanceType("t3.micro"),
+                http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED if compliant else None,
             )
             autoscaling.AutoScalingGroup(stack, f"Group{number}", vpc=vpc, launch_template=template)
         for number in range(40):
@@ -103,7 +112,9 @@ def build(outdir: str) -> cdk.App:
 def main() -> int:
     (variant,) = sys.argv[1:]
     with tempfile.TemporaryDirectory() as outdir:
-        app = build(outdir)
+        compliant = variant.endswith("-compliant")
+        app = build(outdir, compliant)
+        variant = variant.removesuffix("-compliant")
         cpu_start = cpu_seconds()
         start = time.perf_counter()
         if variant == "enforce":
@@ -129,7 +140,13 @@ def main() -> int:
         )
     print(
         json.dumps(
-            {"variant": variant, "seconds": seconds, "cpu": cpu, "resources": resources, "required": required}
+            {
+                "variant": sys.argv[1],
+                "seconds": seconds,
+                "cpu": cpu,
+                "resources": resources,
+                "required": required,
+            }
         )
     )
     return 0
