@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from cdk_imds.aws.plan import LAUNCH_CONFIGURATION, GroupChange, GroupPlan, InstanceAction, Plan
+from cdk_imds.aws.plan import LAUNCH_CONFIGURATION, NEW_VERSION, GroupChange, GroupPlan, InstanceAction, Plan
 
 
 def render_plan_text(account: str, plan: Plan) -> str:
@@ -41,17 +41,22 @@ def _group_lines(plan: Plan, group: GroupPlan) -> list[str]:
             f"  in-place group {group.group}: HttpTokens 'required' on {', '.join(sorted(group.failing_instances))}"
         )
     elif instances is InstanceAction.NONE and group.failing_instances:
+        count = len(group.failing_instances)
+        verb = "allows" if count == 1 else "allow"
         lines.append(
-            f"  note     group {group.group}: {_count(len(group.failing_instances), 'running instance')} "
-            "still allow IMDSv1 (--refresh replaces them, --in-place changes them)"
+            f"  note     group {group.group}: {_count(count, 'running instance')} still {verb} IMDSv1 "
+            "(--refresh replaces them, --in-place changes them)"
         )
     return lines
 
 
 def _pointer(change: GroupChange) -> str:
+    # Until it exists the new version has no number: "the new version", not "version new version".
+    new = change.after == NEW_VERSION
     if change.source == LAUNCH_CONFIGURATION:
-        return f"{change.before} -> launch template {change.template_id} version {change.after}"
-    return f"{change.template_id} version {change.before} -> {change.after}"
+        after = f"the {NEW_VERSION}" if new else f"version {change.after}"
+        return f"{change.before} -> launch template {change.template_id}, {after}"
+    return f"{change.template_id} version {change.before} -> {f'the {NEW_VERSION}' if new else change.after}"
 
 
 def _plan_summary(plan: Plan) -> str:

@@ -215,3 +215,24 @@ def test_remediate_json_on_a_clean_account(aws: str, capsys: pytest.CaptureFixtu
         "groups": [],
         "skipped": [],
     }
+
+
+def test_dry_run_text_names_the_new_version_of_pinned_and_launch_configuration_groups(
+    account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lt = _legacy_template(account)
+    account.group("web", desired=1, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"})
+    account.autoscaling.create_launch_configuration(
+        LaunchConfigurationName="old-lc", ImageId=IMAGE_ID, InstanceType="t3.micro"
+    )
+    account.group("legacy", LaunchConfigurationName="old-lc")
+
+    main(["remediate"])
+
+    out = capsys.readouterr().out
+    assert f"  point    group web (group): {lt} version 1 -> the new version\n" in out
+    assert (
+        "  point    group legacy (launch configuration): old-lc -> launch template cdk-imds-old-lc, the new version\n"
+        in out
+    )
+    assert "  note     group web: 1 running instance still allows IMDSv1 " in out
