@@ -57,6 +57,8 @@ __all__ = ["ASPECT_PRIORITY", "Imdsv2Aspect", "Mode"]
 ASPECT_PRIORITY = 10_000
 # Every fix note starts so; for launch templates it reads "cdk-imds: set HttpTokens to required ...".
 FIX_NOTE = "cdk-imds: set "
+# The metadata type of an info annotation (cloud assembly schema: ArtifactMetadataEntryType.INFO).
+INFO_METADATA = "aws:cdk:info"
 
 # Per app, its plugin: one report per app however many aspects are added.
 _PLUGINS: weakref.WeakKeyDictionary[IConstruct, Imdsv2ValidationPlugin] = weakref.WeakKeyDictionary()
@@ -177,9 +179,13 @@ def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> Non
         current = visible_value(node, spec)
         fixable = inspected[key] = current is not OPAQUE
         if fixable and current != spec.value:
-            cdk.Annotations.of(node).add_info(
+            # The info entry Annotations.add_info writes, minus its stack trace: from Python that
+            # trace is the jsii kernel's, and the CDK CLI prints its top frame
+            # (".../lib/program.js:1:...") above the note. Same two round trips.
+            node.node.add_metadata(
+                INFO_METADATA,
                 f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override}"
-                f" (was {_show(current)})"
+                f" (was {_show(current)})",
             )
     if fixable:
         node.add_property_override(spec.override, spec.value)
