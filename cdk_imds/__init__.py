@@ -7,6 +7,7 @@ users of the engine alone should not pay for.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from cdk_imds.org.errors import GuardrailConfigurationError
@@ -38,27 +39,32 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_CDK_NAMES = frozenset(
-    {
-        "ASPECT_PRIORITY",
-        "ConfigurationError",
-        "ContextValueError",
-        "Imdsv2Aspect",
-        "Imdsv2ValidationPlugin",
-        "InsecureConfigurationError",
-        "MetadataOptions",
-        "Mode",
-        "SecureAutoScalingGroup",
-        "SecureLaunchTemplate",
-        "SuppressionError",
-        "enforce",
-        "enforce_stage",
-        "suppress",
-    }
-)
-_ORG_NAMES = frozenset(
-    {"AccountImdsDefaults", "Imdsv2CheckStep", "Imdsv2DeclarativePolicy", "Imdsv2GuardrailPolicy"}
-)
+# Public names that import aws_cdk, by the module that holds them: imported on first use.
+_LAZY_MODULES = {
+    **dict.fromkeys(
+        (
+            "ASPECT_PRIORITY",
+            "ConfigurationError",
+            "ContextValueError",
+            "Imdsv2Aspect",
+            "Imdsv2ValidationPlugin",
+            "InsecureConfigurationError",
+            "MetadataOptions",
+            "Mode",
+            "SecureAutoScalingGroup",
+            "SecureLaunchTemplate",
+            "SuppressionError",
+            "enforce",
+            "enforce_stage",
+            "suppress",
+        ),
+        "cdk_imds.cdk",
+    ),
+    **dict.fromkeys(
+        ("AccountImdsDefaults", "Imdsv2CheckStep", "Imdsv2DeclarativePolicy", "Imdsv2GuardrailPolicy"),
+        "cdk_imds.org",
+    ),
+}
 
 __all__ = [
     "ASPECT_PRIORITY",
@@ -91,12 +97,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CDK_NAMES:
-        from cdk_imds import cdk
-
-        return getattr(cdk, name)
-    if name in _ORG_NAMES:
-        from cdk_imds import org
-
-        return getattr(org, name)
-    raise AttributeError(f"module 'cdk_imds' has no attribute {name!r}")
+    module = _LAZY_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cdk_imds' has no attribute {name!r}")
+    return getattr(import_module(module), name)
