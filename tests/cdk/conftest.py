@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
-
-# jsii prints a banner on every start under an unsupported Node; the Makefile silences it, and so
-# does this when pytest is run directly. Set before aws_cdk starts its Node process.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 import aws_cdk as cdk
 import pytest

@@ -23,7 +23,6 @@ def synth(app: str, outdir: Path, *arguments: str) -> subprocess.CompletedProces
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "CDK_DISABLE_VERSION_CHECK": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     command = [
         str(CDK),

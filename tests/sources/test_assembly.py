@@ -52,9 +52,6 @@ def _synthesize(outdir: Path, context: dict[str, Any] | None) -> None:
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two synths of the same app: as the CDK CLI runs it, and as a bare ``app.synth()`` does."""
-    # jsii's Node version banner would otherwise land on stderr of every test run.
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     outdirs = {
         "cli": tmp_path_factory.mktemp("cli") / "cdk.out",
         "plain": tmp_path_factory.mktemp("plain") / "cdk.out",
