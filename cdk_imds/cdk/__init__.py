@@ -3,14 +3,14 @@
 This package imports aws_cdk; the policy engine (``cdk_imds.policy``) never does.
 """
 
-from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
-from cdk_imds.cdk.auto_scaling_group import SecureAutoScalingGroup
-from cdk_imds.cdk.config import ContextValueError
+from cdk_imds.cdk.constructs.auto_scaling_group import SecureAutoScalingGroup
+from cdk_imds.cdk.constructs.launch_template import SecureLaunchTemplate
+from cdk_imds.cdk.constructs.metadata import MetadataOptions
 from cdk_imds.cdk.enforcement import enforce, enforce_stage
+from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
+from cdk_imds.cdk.enforcement.config import ContextValueError
+from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin
 from cdk_imds.cdk.errors import ConfigurationError, InsecureConfigurationError
-from cdk_imds.cdk.launch_template import SecureLaunchTemplate
-from cdk_imds.cdk.metadata import MetadataOptions
-from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
 from cdk_imds.cdk.suppressions import SuppressionError, suppress
 
 __all__ = [

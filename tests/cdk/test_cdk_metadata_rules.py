@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from cdk_imds.cdk import ConfigurationError, InsecureConfigurationError, MetadataOptions
-from cdk_imds.cdk.metadata import checked_hop_limit, secure_metadata_options
+from cdk_imds.cdk.constructs.metadata import checked_hop_limit, secure_metadata_options
 from cdk_imds.errors import CdkImdsError
 
 SUBJECT = "Stack/Thing"

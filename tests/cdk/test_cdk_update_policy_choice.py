@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_autoscaling as autoscaling
 
 from cdk_imds.cdk import ConfigurationError
-from cdk_imds.cdk.update_policy import GroupShape, choose_update_policy, rolling_update_floor
+from cdk_imds.cdk.constructs.update_policy import GroupShape, choose_update_policy, rolling_update_floor
 
 
 @pytest.mark.parametrize(

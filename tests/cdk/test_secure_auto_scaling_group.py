@@ -20,7 +20,7 @@ from cdk_imds.cdk import (
     SecureAutoScalingGroup,
     SecureLaunchTemplate,
 )
-from cdk_imds.cdk.update_policy import CAPACITY_WARNING_ID
+from cdk_imds.cdk.constructs.update_policy import CAPACITY_WARNING_ID
 
 LAUNCH_TEMPLATE_FLAG = "@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig"
 REQUIRED_ONE_HOP = {"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1, "HttpTokens": "required"}

@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
-from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin, templates_under
+from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin, templates_under
 
 BARE: dict[str, Any] = {"Resources": {"LT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {}}}}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, register_plugin
-from cdk_imds.cdk.candidates import stage_layout
-from cdk_imds.cdk.config import Mode, resolve_settings
+from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect, register_plugin
+from cdk_imds.cdk.enforcement.candidates import stage_layout
+from cdk_imds.cdk.enforcement.config import Mode, resolve_settings
 
 # The childless construct ``enforce`` hangs its aspect on; it synthesizes nothing.
 ENFORCEMENT_ID = "CdkImdsEnforcement"

@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.interfaces import aws_ec2 as ec2_interfaces
 from constructs import Construct
 
-from cdk_imds.cdk.metadata import MetadataOptions, secure_metadata_options
+from cdk_imds.cdk.constructs.metadata import MetadataOptions, secure_metadata_options
 
 
 def construct_path(scope: Construct, construct_id: str) -> str:

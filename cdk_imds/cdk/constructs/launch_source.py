@@ -14,8 +14,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from cdk_imds.cdk.constructs.launch_template import SecureLaunchTemplate
 from cdk_imds.cdk.errors import ConfigurationError, InsecureConfigurationError
-from cdk_imds.cdk.launch_template import SecureLaunchTemplate
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
-from cdk_imds.cdk.candidates import (
+from cdk_imds.cdk.enforcement.candidates import (
     FIXABLE,
     OPAQUE,
     FixSpec,
@@ -38,7 +38,7 @@ from cdk_imds.cdk.candidates import (
     stage_layout,
     visible_value,
 )
-from cdk_imds.cdk.config import (
+from cdk_imds.cdk.enforcement.config import (
     Mode,
     Settings,
     parse_flag,
@@ -46,8 +46,8 @@ from cdk_imds.cdk.config import (
     parse_mode,
     resolve_settings,
 )
-from cdk_imds.cdk.judge import judge_stack
-from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
+from cdk_imds.cdk.enforcement.judge import judge_stack
+from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin
 from cdk_imds.policy import Options
 from cdk_imds.policy.rules import CANDIDATE_TYPES
 

@@ -10,15 +10,15 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_imds.cdk.launch_source import (
+from cdk_imds.cdk.constructs.launch_source import (
     InstanceArguments,
     check_instance_arguments,
     create_launch_template,
     own_launch_template,
 )
-from cdk_imds.cdk.launch_template import SecureLaunchTemplate, construct_path
-from cdk_imds.cdk.metadata import secure_metadata_options
-from cdk_imds.cdk.update_policy import CAPACITY_WARNING_ID, GroupShape, choose_update_policy
+from cdk_imds.cdk.constructs.launch_template import SecureLaunchTemplate, construct_path
+from cdk_imds.cdk.constructs.metadata import secure_metadata_options
+from cdk_imds.cdk.constructs.update_policy import CAPACITY_WARNING_ID, GroupShape, choose_update_policy
 
 
 class SecureAutoScalingGroup(autoscaling.AutoScalingGroup):

@@ -1,0 +1,1 @@
+"""The secure constructs: ``SecureLaunchTemplate``, ``SecureAutoScalingGroup`` and their rules."""
