@@ -17,10 +17,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import cloudformation_include as cfn_inc
 from constructs import IConstruct
 
-from cdk_imds.cdk.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
-from cdk_imds.cdk.candidates import candidate_type
-from cdk_imds.cdk.config import ContextValueError
 from cdk_imds.cdk.enforcement import enforce
+from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
+from cdk_imds.cdk.enforcement.candidates import candidate_type
+from cdk_imds.cdk.enforcement.config import ContextValueError
 from cdk_imds.cdk.suppressions import SuppressionError, suppress
 from cdk_imds.policy import RuleId
 from cdk_imds.policy.rules import CANDIDATE_TYPES

@@ -15,8 +15,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_imagebuilder as imagebuilder
 from aws_cdk import aws_sagemaker as sagemaker
 
-from cdk_imds.cdk.aspect import ASPECT_PRIORITY, FIX_NOTE, Imdsv2Aspect, Mode
-from cdk_imds.cdk.plugin import Imdsv2ValidationPlugin
+from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, FIX_NOTE, Imdsv2Aspect, Mode
+from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin
 
 
 def _insecure_stack(app: cdk.App) -> cdk.Stack:
