@@ -54,7 +54,10 @@ def judge_region(inventory: RegionInventory, account: str, usage_days: int) -> t
     for group in inventory.groups:
         judge.group(group)
     judge.template_defaults()
-    for name in sorted({g.launch_configuration for g in inventory.groups if g.launch_configuration}):
+    launched = {
+        g.launch_configuration for g in inventory.groups if g.launch_configuration and not g.launch_refs
+    }
+    for name in sorted(launched):
         judge.launch_configuration(name)
     for instance_id in sorted(inventory.instances):
         judge.instance(instance_id)
@@ -74,18 +77,25 @@ class _RegionJudge:
         self.days = usage_days
         self.findings: list[Finding] = []
         self.group_of = {i: g.name for g in inventory.groups for i in g.instance_ids}
+        # (template id, version number) of every version a group launches, filled by ``group``.
+        self.launched: set[tuple[str, int]] = set()
 
     def group(self, group: Group) -> None:
         usage = self._usage(group.instance_ids)
         for ref in group.launch_refs:
             self._group_template(group, ref, usage)
-        if group.launch_configuration:
+        # A group launches from one source. One that also reports a launch configuration name next
+        # to its launch template (a stale name: moto keeps it after a group moved to a template) is
+        # judged by the template it launches, as remediate plans it.
+        if group.launch_configuration and not group.launch_refs:
             self._group_configuration(group, group.launch_configuration, usage)
 
     def _group_template(self, group: Group, ref: LaunchRef, usage: tuple[float | None, int]) -> None:
         versions = self.inventory.templates.get(ref.key)
         version = versions.resolve(ref.version) if versions else None
         template = ref.template_id or ref.template_name or "?"
+        if version is not None:
+            self.launched.add((version.template_id, version.number))
         if version is None:
             why = versions.problem if versions and versions.problem else "the version was not returned"
             self._add(
@@ -139,22 +149,38 @@ class _RegionJudge:
             )
 
     def template_defaults(self) -> None:
-        """A template's default version is what RunInstances launches when no version is named."""
+        """A template's default version is what RunInstances launches when no version is named.
+
+        An error while a group launches it (the group's error says so too, and ``remediate`` fixes
+        both); a warning with the fix once no group does, which is what ``remediate --apply`` leaves
+        behind when it moves a pinned or ``$Latest`` group to a new version: audit and remediate
+        agree that no group launches IMDSv1 any more, and the warning still says what else would."""
+        seen: set[str] = set()
         for versions in self.inventory.templates.values():
             default = versions.resolve("$Default")
-            if default is None:
+            # A template named by id and by name by different groups is listed twice.
+            if default is None or default.template_id in seen:
                 continue
+            seen.add(default.template_id)
             judgement = judge_live_options(default.metadata_options)
-            if not judgement.passed:
-                self._add(
-                    RuleId.IMDSV2_REQUIRED,
-                    LAUNCH_TEMPLATE,
-                    default.template_id,
-                    f"default version {default.number} of {_template_label(default)}: {judgement.reason}",
-                    "create a version with HttpTokens 'required' (every other field kept) and make it "
-                    "the default",
-                    related=f"{default.template_id} version {default.number}",
-                )
+            if judgement.passed:
+                continue
+            launched = (default.template_id, default.number) in self.launched
+            label = f"default version {default.number} of {_template_label(default)}: {judgement.reason}"
+            self._add(
+                RuleId.IMDSV2_REQUIRED,
+                LAUNCH_TEMPLATE,
+                default.template_id,
+                label
+                if launched
+                else f"{label}; no Auto Scaling group launches it, but RunInstances, "
+                "EC2 Fleet or Spot Fleet naming the template without a version would",
+                "create a version with HttpTokens 'required' (every other field kept) and make it "
+                f"the default: aws ec2 modify-launch-template --launch-template-id {default.template_id} "
+                "--default-version <that version>",
+                related=f"{default.template_id} version {default.number}",
+                severity=Severity.ERROR if launched else Severity.WARNING,
+            )
 
     def launch_configuration(self, name: str) -> None:
         if name not in self.inventory.launch_configurations:

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
 from cdk_imds.errors import AwsAccessError
@@ -25,6 +26,20 @@ def new_session(profile: str | None) -> boto3.Session:
     """
     with aws_errors("session"):
         return boto3.Session(profile_name=profile)
+
+
+def assumed_session(credentials: Any, region: str, loader: Any) -> boto3.Session:
+    """A session on temporary credentials (sts:AssumeRole's ``Credentials``) that shares ``loader``,
+    the loaded service models of the session it came from."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", loader)
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+        botocore_session=core,
+    )
 
 
 def client(session: boto3.Session, service: str, region: str | None) -> Any:
