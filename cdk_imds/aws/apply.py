@@ -24,6 +24,7 @@ from cdk_imds.aws.steps import StepFailed, call, launch_label
 from cdk_imds.policy.imds import TOKENS
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_sts import STSClient
 
     from cdk_imds.aws.record import Recorder
@@ -43,15 +44,20 @@ _INSTANCE_OPTIONS = (
 _TAG_VALUE = re.compile(r"[\w\s.:/=+\-@]{0,256}")
 
 
-def connect(profile: str | None, regions: Iterable[str]) -> dict[str, RegionClients]:
-    """Clients for the regions a run changes, from one session, with the shared retry settings."""
-    session = aws_session.new_session(profile)
+def connect(
+    profile: str | None, regions: Iterable[str], session: boto3.Session | None = None
+) -> dict[str, RegionClients]:
+    """Clients for the regions a run changes, from one session (the profile's, unless given), with
+    the shared retry settings."""
+    session = session or aws_session.new_session(profile)
     return {region: RegionClients.of(session, region) for region in sorted(set(regions))}
 
 
-def account_of(clients: Mapping[str, RegionClients], profile: str | None) -> str:
+def account_of(
+    clients: Mapping[str, RegionClients], profile: str | None, session: boto3.Session | None = None
+) -> str:
     """The account the credentials belong to (a plan file must only be reverted in its own)."""
-    session = aws_session.new_session(profile)
+    session = session or aws_session.new_session(profile)
     region = next(iter(clients), None)
     sts: STSClient = aws_session.client(session, "sts", region)
     with aws_session.aws_errors("sts:GetCallerIdentity"):

@@ -236,9 +236,14 @@ def plan_region(inventory: RegionInventory, usage_days: int, options: PlanOption
 
 def plan_account(scan: AccountScan, usage_days: int, options: PlanOptions | None = None) -> Plan:
     """The plans of every region read, in region order."""
-    plan = Plan(options=options or PlanOptions())
-    for inventory in scan.inventories:
-        part = plan_region(inventory, usage_days, plan.options)
+    chosen = options or PlanOptions()
+    return merge_plans([plan_region(inventory, usage_days, chosen) for inventory in scan.inventories], chosen)
+
+
+def merge_plans(parts: list[Plan], options: PlanOptions) -> Plan:
+    """One plan of several regions' plans, in the order given (regions plan independently)."""
+    plan = Plan(options=options)
+    for part in parts:
         plan.new_versions += part.new_versions
         plan.new_templates += part.new_templates
         plan.groups += part.groups

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +89,8 @@ class Recorder:
     def __init__(self, path: str, account: str) -> None:
         self.path = path
         self.record = Record(account)
+        # An organization run applies an account's regions in parallel, into one plan file.
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Write the empty record: a path that cannot be written fails here, before any change."""
@@ -96,12 +99,14 @@ class Recorder:
     def add(self, kind: str, region: str, **fields: Any) -> None:
         change = {"kind": kind, "region": region, **fields}
         _check_change(change)
-        self.record.changes.append(change)
-        self._write()
+        with self._lock:
+            self.record.changes.append(change)
+            self._write()
 
     def finish(self) -> None:
-        self.record.finished = datetime.now(UTC).isoformat(timespec="seconds")
-        self._write()
+        with self._lock:
+            self.record.finished = datetime.now(UTC).isoformat(timespec="seconds")
+            self._write()
 
     def _write(self) -> None:
         text = json.dumps(self.record.to_dict(), indent=2, sort_keys=True) + "\n"

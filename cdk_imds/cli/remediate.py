@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING
 from cdk_imds.cli.arguments import percentage
 from cdk_imds.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from cdk_imds.cli.output import Progress, emit_text
-from cdk_imds.cli.scope import add_scope_arguments, check_scope, with_progress
+from cdk_imds.cli.scope import (
+    add_organization_arguments,
+    add_scope_arguments,
+    check_organization,
+    check_scope,
+    organization_settings,
+    with_progress,
+)
 from cdk_imds.errors import CdkImdsError
 
 if TYPE_CHECKING:
-    from cdk_imds.aws.plan import Plan
+    from cdk_imds.aws.plan import Plan, PlanOptions
     from cdk_imds.aws.results import Run
 
 _REMEDIATE_EXAMPLES = """\
@@ -29,9 +36,17 @@ examples:
   cdk-imds remediate --revert run.json --apply
                                               undo it
 
-the IAM actions it needs are in cdk_imds/policies/remediate-policy.json.
-exit codes: 0 done (or nothing to do), 1 groups held back, skipped or failed (rerun to finish),
-2 bad input, plan file or credentials
+  cdk-imds remediate --organization --all-regions --role-name cdk-imds-remediate
+                                              every account's plan (dry run)
+  cdk-imds remediate --organization --all-regions --role-name cdk-imds-remediate --apply --plan-dir plans
+                                              apply it; plans/<account id>.json per account
+  cdk-imds remediate --organization --role-name cdk-imds-remediate --revert plans/111122223333.json --apply
+                                              undo one account's run, through its role
+
+the IAM actions it needs are in cdk_imds/policies/remediate-policy.json; for --organization,
+the member role and the caller's policy are in cdk_imds/policies/org-*.json.
+exit codes: 0 done (or nothing to do), 1 groups held back, skipped or failed, or (--organization)
+an account-region not read (rerun to finish), 2 bad input, plan file or credentials
 """
 
 
@@ -81,6 +96,12 @@ def add_remediate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     remediate.add_argument(
         "--revert", metavar="FILE", help="undo the run recorded in FILE (dry run unless --apply)"
     )
+    add_organization_arguments(remediate, "remediate")
+    remediate.add_argument(
+        "--plan-dir",
+        metavar="DIR",
+        help="with --organization --apply: record each account's changes in DIR/<account id>.json",
+    )
     remediate.set_defaults(handler=run_remediate, parser=remediate)
 
 
@@ -110,33 +131,22 @@ def _check_remediate_flags(arguments: argparse.Namespace) -> None:
 
 def run_remediate(arguments: argparse.Namespace) -> int:
     _check_remediate_flags(arguments)
+    check_organization(arguments, arguments.parser)
+    if arguments.organization:
+        _check_organization_flags(arguments)
     if arguments.revert:
         return _run_revert(arguments)
     check_scope(arguments)
+    if arguments.organization:
+        return _run_organization(arguments)
     from cdk_imds.aws.account import read_account
     from cdk_imds.aws.apply import apply_plan, connect
-    from cdk_imds.aws.plan import (
-        DEFAULT_MIN_HEALTHY_PERCENTAGE,
-        InstanceAction,
-        PlanOptions,
-        plan_account,
-    )
+    from cdk_imds.aws.plan import plan_account
     from cdk_imds.aws.plan_report import render_plan_json, render_plan_text
     from cdk_imds.aws.record import Recorder
     from cdk_imds.aws.results import Run
 
-    instances = (
-        InstanceAction.REFRESH
-        if arguments.refresh
-        else InstanceAction.IN_PLACE
-        if arguments.in_place
-        else InstanceAction.NONE
-    )
-    options = PlanOptions(
-        force=arguments.force,
-        instances=instances,
-        min_healthy_percentage=arguments.min_healthy_percentage or DEFAULT_MIN_HEALTHY_PERCENTAGE,
-    )
+    options = _plan_options(arguments)
     scan = with_progress(read_account, arguments)
     plan = plan_account(scan, arguments.usage_days, options)
     if not arguments.apply:
@@ -160,6 +170,23 @@ def run_remediate(arguments: argparse.Namespace) -> int:
     return EXIT_OK if run.complete else EXIT_FINDINGS
 
 
+def _plan_options(arguments: argparse.Namespace) -> PlanOptions:
+    from cdk_imds.aws.plan import DEFAULT_MIN_HEALTHY_PERCENTAGE, InstanceAction, PlanOptions
+
+    instances = (
+        InstanceAction.REFRESH
+        if arguments.refresh
+        else InstanceAction.IN_PLACE
+        if arguments.in_place
+        else InstanceAction.NONE
+    )
+    return PlanOptions(
+        force=arguments.force,
+        instances=instances,
+        min_healthy_percentage=arguments.min_healthy_percentage or DEFAULT_MIN_HEALTHY_PERCENTAGE,
+    )
+
+
 def _remediation_notes(plan: Plan) -> list[str]:
     waiting = plan.only_instances()
     if not waiting:
@@ -168,6 +195,57 @@ def _remediation_notes(plan: Plan) -> list[str]:
     return [
         f"running instances still allow IMDSv1 in {names}: --refresh replaces them, --in-place changes them"
     ]
+
+
+def _check_organization_flags(arguments: argparse.Namespace) -> None:
+    parser: argparse.ArgumentParser = arguments.parser
+    if arguments.plan:
+        parser.error("--organization writes one plan file per account: use --plan-dir DIR, not --plan")
+    if arguments.apply and not arguments.revert and not arguments.plan_dir:
+        parser.error("--organization --apply records each account's changes: add --plan-dir DIR")
+    if arguments.revert and (arguments.accounts or arguments.exclude_accounts or arguments.plan_dir):
+        parser.error(
+            "--revert takes its account from the plan file: drop --accounts, --exclude-accounts, --plan-dir"
+        )
+
+
+def _run_organization(arguments: argparse.Namespace) -> int:
+    from cdk_imds.aws.organization.remediate import AccountRemediation, remediate_organization
+    from cdk_imds.aws.organization.remediate_report import render_json, render_text
+    from cdk_imds.cli.audit import say
+
+    options = _plan_options(arguments)
+    progress = Progress(
+        sys.stderr, verb="remediate", unit="accounts", done="remediated" if arguments.apply else "planned"
+    )
+    total = done = 0
+
+    def started(caller: str, count: int) -> None:
+        nonlocal total
+        total = count
+
+    def finished(remediation: AccountRemediation) -> None:
+        nonlocal done
+        for failure in remediation.failures:
+            say(progress, f"cdk-imds: could not read {failure.line()}")
+        done += 1
+        progress.region_done(remediation.account.label, done, max(total, done))
+
+    try:
+        remediations = remediate_organization(
+            organization_settings(arguments, "remediate"),
+            options,
+            arguments.apply,
+            arguments.plan_dir,
+            finished,
+            started,
+        )
+    finally:
+        progress.close()
+    dry_run = not arguments.apply
+    render = render_json if arguments.format == "json" else render_text
+    emit_text(render(remediations, dry_run), arguments, "report" if arguments.apply else "plan")
+    return EXIT_OK if all(remediation.complete for remediation in remediations) else EXIT_FINDINGS
 
 
 def _run_revert(arguments: argparse.Namespace) -> int:
@@ -188,8 +266,15 @@ def _run_revert(arguments: argparse.Namespace) -> int:
         render = render_revert_json if arguments.format == "json" else render_revert_text
         emit_text(render(record, steps), arguments, "revert plan")
         return EXIT_OK
-    clients = connect(arguments.profile, {step.region for step in steps})
-    if clients and account_of(clients, arguments.profile) != record.account:
+    session = None
+    if arguments.organization:
+        from cdk_imds.aws.organization.member import Caller
+
+        settings = organization_settings(arguments, "remediate")
+        caller = Caller(arguments.profile, next(iter(sorted({s.region for s in steps})), None), settings.role)
+        session = caller.assume(record.account)
+    clients = connect(arguments.profile, {step.region for step in steps}, session)
+    if clients and account_of(clients, arguments.profile, session) != record.account:
         raise CdkImdsError(
             f"{arguments.revert}: the plan file is for account {record.account}, "
             "the credentials are for another account"

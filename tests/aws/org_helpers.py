@@ -90,6 +90,39 @@ class Member:
         self.ec2 = session.client("ec2", region_name=region)
         self.autoscaling = session.client("autoscaling", region_name=region)
         self.sts = session.client("sts", region_name=region)
+        self.cloudwatch = session.client("cloudwatch", region_name=region)
+
+    def launch_configuration(self, name: str) -> None:
+        self.autoscaling.create_launch_configuration(
+            LaunchConfigurationName=name, ImageId=IMAGE_ID, InstanceType="t3.micro"
+        )
+
+    def launch(self, group: str) -> dict[str, Any]:
+        """What the group launches, as described (LaunchTemplate or LaunchConfigurationName)."""
+        [raw] = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])[
+            "AutoScalingGroups"
+        ]
+        return {key: raw[key] for key in ("LaunchTemplate", "LaunchConfigurationName") if raw.get(key)}
+
+    def no_token_calls(self, group: str, value: float) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        [raw] = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])[
+            "AutoScalingGroups"
+        ]
+        for instance in raw["Instances"]:
+            self.cloudwatch.put_metric_data(
+                Namespace="AWS/EC2",
+                MetricData=[
+                    {
+                        "MetricName": "MetadataNoToken",
+                        "Dimensions": [{"Name": "InstanceId", "Value": instance["InstanceId"]}],
+                        "Timestamp": datetime.now(UTC) - timedelta(hours=1),
+                        "Value": value,
+                        "Unit": "Count",
+                    }
+                ],
+            )
 
     def template(self, name: str, tokens: str) -> str:
         data = {"ImageId": IMAGE_ID, "InstanceType": "t3.micro", "MetadataOptions": {"HttpTokens": tokens}}
@@ -105,12 +138,12 @@ class Member:
         number: int = answer["LaunchTemplateVersion"]["VersionNumber"]
         return number
 
-    def group(self, name: str, **launch: Any) -> None:
+    def group(self, name: str, desired: int = 0, **launch: Any) -> None:
         self.autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=name,
             MinSize=0,
-            MaxSize=1,
-            DesiredCapacity=0,
+            MaxSize=max(desired, 1),
+            DesiredCapacity=desired,
             AvailabilityZones=[f"{self.region}a"],
             **launch,
         )
