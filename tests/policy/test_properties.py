@@ -5,7 +5,8 @@ capacity types with random properties full of intrinsic-looking dicts; and reali
 every candidate type where any node may be swapped for a random value or an intrinsic. A run that
 raises, or a finding with rule IMDS_RULE_CRASHED, is an engine bug.
 
-Runs are derandomized (a fixed seed per test) so CI is deterministic; max_examples stays moderate.
+Runs are derandomized in CI (the "ci" Hypothesis profile, tests/conftest.py: a fixed seed per test,
+no example database) and random locally; max_examples stays moderate.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from cdk_imds.sources import TemplateSource
 SETTINGS = settings(
     max_examples=200,
     deadline=None,
-    derandomize=True,
-    database=None,
     # No explain phase: it re-runs a failing test many times to annotate it, which took minutes here.
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
