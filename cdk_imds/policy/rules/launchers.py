@@ -7,7 +7,7 @@ from typing import Any
 
 from cdk_imds.policy.context import ResourceContext
 from cdk_imds.policy.imds import OptionSet, option_sets
-from cdk_imds.policy.model import Finding, RuleId, Severity
+from cdk_imds.policy.model import Finding, RuleId
 from cdk_imds.policy.references import launch_configuration, launch_template
 from cdk_imds.policy.rules.common import launch_findings
 from cdk_imds.policy.values import ABSENT, expand, lookup
@@ -141,11 +141,26 @@ def _items(candidates: list[Any], scope: Any) -> Iterator[tuple[int, Any]]:
 
 
 def _service_default(context: ResourceContext, noun: str, *path: str) -> Finding:
+    # The service launches from a launch template of its own, which nothing in this template
+    # constrains (EKS's allows IMDSv1 with a hop limit of 2 for pods): the same verdict as a launch
+    # template without MetadataOptions.
     return context.finding(
-        RuleId.IMDSV2_UNVERIFIABLE,
-        f"{noun} has no launch template, so the service's default launch template applies, which "
-        "this template does not show to require IMDSv2.",
-        "Give it a launch template that requires IMDSv2 (in CDK: cdk_imds.SecureLaunchTemplate).",
+        RuleId.IMDSV2_REQUIRED,
+        f"{noun} has no launch template, so instances launch from the service's default launch "
+        "template, which may allow IMDSv1.",
+        "Give it a launch template that requires IMDSv2 (in CDK: cdk_imds.SecureLaunchTemplate)"
+        + _service_default_hint(context),
         context.path(*path),
-        severity=Severity.WARNING,
     )
+
+
+def _service_default_hint(context: ResourceContext) -> str:
+    if context.type == "AWS::EKS::Nodegroup":
+        blocked = [key for key in ("DiskSize", "RemoteAccess") if key in context.properties]
+        if blocked:
+            # EKS refuses a launch template next to either: they move into the template.
+            return (
+                f"; move {' and '.join(blocked)} into that launch template (block device mappings, "
+                "key pair and security groups), since EKS rejects them next to one."
+            )
+    return "."
