@@ -220,3 +220,33 @@ def test_rules_table_lists_every_rule_with_its_severity() -> None:
     section = README.split("### Rules", 1)[1].split("\n\n", 2)[1]
     rows = re.findall(r"^\| `([A-Z0-9_]+)` \| ([a-z]+)", section, flags=re.MULTILINE)
     assert dict(rows) == {str(rule): str(info.severity) for rule, info in RULES.items()}
+
+
+def test_remediate_policy_shown_is_the_shipped_one() -> None:
+    blocks = re.findall(r"^```json\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
+    (shown,) = [json.loads(block) for block in blocks if "CdkImdsRemediateRead" in block]
+    shipped = json.loads((ROOT / "cdk_imds/policies/remediate-policy.json").read_text(encoding="utf-8"))
+    assert shown == shipped
+
+
+def test_paths_named_in_the_readme_exist() -> None:
+    named = set(re.findall(r"`((?:cdk_imds|tests|bench|docs|example_app)/[\w./-]*)`", README))
+    assert len(named) > 5
+    assert sorted(path for path in named if not (ROOT / path).exists()) == []
+
+
+def test_layout_table_names_modules_that_exist() -> None:
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w./-]+)`[^|]*\| (.*) \|$", section, flags=re.MULTILINE)
+    assert len(rows) >= 8
+    missing = []
+    for where, what in rows:
+        assert (ROOT / where).exists(), where
+        if not (ROOT / where).is_dir():
+            continue
+        files = {path.relative_to(ROOT / where).as_posix() for path in (ROOT / where).rglob("*")}
+        names = {path.rsplit("/", 1)[-1] for path in files} | files
+        for module in re.findall(r"`([\w/]+(?:\.py|/))`", what):
+            if module.rstrip("/") not in names and not (ROOT / module).exists():
+                missing.append(f"{where}{module}")
+    assert missing == []
