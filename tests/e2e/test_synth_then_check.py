@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.cdk_cli import synth
 
@@ -49,9 +52,17 @@ def test_example_app_fails_synth_in_fail_mode(tmp_path: Path) -> None:
     assert "cdk-imds::IMDSV2_REQUIRED" in result.stderr
 
 
-def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_path: Path) -> None:
-    assert synth("python3 tests/fixtures/apps/legacy_app.py", tmp_path / "cdk.out").returncode == 0
-    result = _check("--format", "json", str(tmp_path / "cdk.out"))
+@pytest.fixture(scope="module")
+def legacy_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/apps/legacy_app.py as the CDK CLI writes it, in a directory of its own."""
+    assembly = tmp_path_factory.mktemp("legacy") / "cdk.out"
+    result = synth("python3 tests/fixtures/apps/legacy_app.py", assembly)
+    assert result.returncode == 0, result.stderr
+    return assembly
+
+
+def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(legacy_assembly: Path) -> None:
+    result = _check("--format", "json", str(legacy_assembly))
     assert result.returncode == 1
     findings = {
         (f["stack"], f["logical_id"][:6], f["rule"]): f for f in json.loads(result.stdout)["findings"]
@@ -62,6 +73,28 @@ def test_legacy_app_fails_with_construct_paths_and_cross_stack_references(tmp_pa
     fleet = findings[("ConsumerStack", "Fleet", "IMDSV2_REQUIRED")]
     assert fleet["construct_path"] == "ConsumerStack/Fleet"
     assert fleet["related"].startswith("LegacyStack/Legacy")
+
+
+def test_readme_text_report_is_this_apps_real_output(legacy_assembly: Path) -> None:
+    """README.md shows `cdk-imds check cdk.out` on this app; its "..." stand for cut text."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (sample,) = [
+        block for block in readme.split("```text\n")[1:] if block.startswith("LegacyStack (cdk.out/")
+    ]
+    sample = sample.split("```", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-m", "cdk_imds", "check", "cdk.out"],
+        cwd=legacy_assembly.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    shown, real = sample.splitlines(), result.stdout.splitlines()
+    assert len(shown) == len(real), result.stdout
+    for shown_line, real_line in zip(shown, real, strict=True):
+        pattern = ".*".join(re.escape(part) for part in shown_line.split("..."))
+        assert re.fullmatch(pattern, real_line), (shown_line, real_line)
 
 
 PLUGIN_APP = "python3 tests/fixtures/apps/plugin_app.py"
