@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     )
     from cdk_imds.org import (
         AccountImdsDefaults,
+        ImdsCallerPolicy,
+        ImdsMemberRoles,
+        ImdsMemberRolesStackSet,
         Imdsv2CheckStep,
         Imdsv2DeclarativePolicy,
         Imdsv2GuardrailPolicy,
@@ -61,7 +64,15 @@ _LAZY_MODULES = {
         "cdk_imds.cdk",
     ),
     **dict.fromkeys(
-        ("AccountImdsDefaults", "Imdsv2CheckStep", "Imdsv2DeclarativePolicy", "Imdsv2GuardrailPolicy"),
+        (
+            "AccountImdsDefaults",
+            "ImdsCallerPolicy",
+            "ImdsMemberRoles",
+            "ImdsMemberRolesStackSet",
+            "Imdsv2CheckStep",
+            "Imdsv2DeclarativePolicy",
+            "Imdsv2GuardrailPolicy",
+        ),
         "cdk_imds.org",
     ),
 }
@@ -73,6 +84,9 @@ __all__ = [
     "ContextValueError",
     "Finding",
     "GuardrailConfigurationError",
+    "ImdsCallerPolicy",
+    "ImdsMemberRoles",
+    "ImdsMemberRolesStackSet",
     "Imdsv2Aspect",
     "Imdsv2CheckStep",
     "Imdsv2DeclarativePolicy",

@@ -17,11 +17,13 @@ from cdk_imds.org.documents import (
     guardrail_policy_document,
 )
 from cdk_imds.org.errors import GuardrailConfigurationError, PolicyTooLargeError
+from cdk_imds.org.member_template import caller_policy_document, member_roles_template
 
 if TYPE_CHECKING:
     from cdk_imds.org.account_defaults import AccountImdsDefaults
     from cdk_imds.org.declarative_policy import Imdsv2DeclarativePolicy
     from cdk_imds.org.guardrail_policy import Imdsv2GuardrailPolicy
+    from cdk_imds.org.member_roles import ImdsCallerPolicy, ImdsMemberRoles, ImdsMemberRolesStackSet
     from cdk_imds.org.pipeline_step import Imdsv2CheckStep
 
 _CDK_NAMES = {
@@ -29,6 +31,9 @@ _CDK_NAMES = {
     "Imdsv2CheckStep": "cdk_imds.org.pipeline_step",
     "Imdsv2DeclarativePolicy": "cdk_imds.org.declarative_policy",
     "Imdsv2GuardrailPolicy": "cdk_imds.org.guardrail_policy",
+    "ImdsCallerPolicy": "cdk_imds.org.member_roles",
+    "ImdsMemberRoles": "cdk_imds.org.member_roles",
+    "ImdsMemberRolesStackSet": "cdk_imds.org.member_roles",
 }
 
 __all__ = [
@@ -37,12 +42,17 @@ __all__ = [
     "AccountImdsDefaults",
     "GuardrailConfigurationError",
     "GuardrailOptions",
+    "ImdsCallerPolicy",
+    "ImdsMemberRoles",
+    "ImdsMemberRolesStackSet",
     "Imdsv2CheckStep",
     "Imdsv2DeclarativePolicy",
     "Imdsv2GuardrailPolicy",
     "PolicyTooLargeError",
+    "caller_policy_document",
     "declarative_policy_content",
     "guardrail_policy_document",
+    "member_roles_template",
 ]
 
 
