@@ -11,6 +11,8 @@ from cdk_imds.policy.context import Options, ResourceContext
 from cdk_imds.policy.index import AssemblyIndex, Scope
 from cdk_imds.policy.model import Finding, RuleId, Severity
 from cdk_imds.policy.rules import RULES_BY_TYPE
+from cdk_imds.policy.rules.common import UNVERIFIABLE_FIX
+from cdk_imds.policy.values import WorkLimitExceeded
 from cdk_imds.sources import TemplateSource
 
 SUPPRESSION_KEY = "cdk-imds"
@@ -65,6 +67,8 @@ def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
         for rule in rules:
             try:
                 produced.extend(rule(context))
+            except WorkLimitExceeded as error:
+                produced.append(_over_budget(context, error))
             except Exception as error:
                 produced.append(_crash(context, error))
         yield from _finalize(context, produced, options)
@@ -104,6 +108,15 @@ def _suppressions(resource: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
         else:
             ignored.append(entry["rule"])
     return reasons, ignored
+
+
+def _over_budget(context: ResourceContext, error: WorkLimitExceeded) -> Finding:
+    return context.finding(
+        RuleId.IMDSV2_UNVERIFIABLE,
+        f"{context.type.rsplit('::', 1)[-1]} cannot be verified at synth time: {error.reason}.",
+        UNVERIFIABLE_FIX,
+        f"Resources/{context.logical_id}",
+    )
 
 
 def _crash(context: ResourceContext, error: Exception) -> Finding:

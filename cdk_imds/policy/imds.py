@@ -109,20 +109,29 @@ def merged(own: OptionSet, base: OptionSet) -> OptionSet:
 
 
 def judge_options(sets: Iterable[OptionSet]) -> Judgement:
-    """FAIL if any combination allows IMDSv1; else UNKNOWN if any cannot be known; else PASS."""
+    """FAIL if any combination allows IMDSv1; else UNKNOWN if any cannot be known; else PASS.
+
+    Each field's candidates combine freely, but the verdict needs only the first token and endpoint
+    candidates that could allow IMDSv1, and the first certain ones: linear in the candidates, where
+    walking every pair of a merged option set could be millions of steps.
+    """
     unknown: str | None = None
     for option_set in sets:
-        for tokens in option_set.tokens:
-            if tokens == "required":
-                continue
-            for endpoint in option_set.endpoint:
-                if endpoint == "disabled":
-                    continue
-                doubt = _doubt(tokens) or _doubt(endpoint)
-                if doubt is None:
-                    return Judgement(Verdict.FAIL, _why_tokens_fail(tokens, option_set.object_absent))
-                unknown = unknown or doubt
+        tokens = [candidate for candidate in option_set.tokens if candidate != "required"]
+        if not tokens:
+            continue
+        endpoints = [candidate for candidate in option_set.endpoint if candidate != "disabled"]
+        if not endpoints:
+            continue
+        certain_tokens = next((candidate for candidate in tokens if _doubt(candidate) is None), _NONE)
+        certain_endpoint = any(_doubt(candidate) is None for candidate in endpoints)
+        if certain_tokens is not _NONE and certain_endpoint:
+            return Judgement(Verdict.FAIL, _why_tokens_fail(certain_tokens, option_set.object_absent))
+        unknown = unknown or _doubt(tokens[0]) or _doubt(endpoints[0])
     return Judgement(Verdict.UNKNOWN, unknown) if unknown else PASS
+
+
+_NONE = object()
 
 
 def judge_value(

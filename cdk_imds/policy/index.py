@@ -11,7 +11,17 @@ from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any
 
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, expand, is_literal
+from cdk_imds.policy.values import (
+    ABSENT,
+    WORK_LIMIT,
+    Candidate,
+    ResourceRef,
+    Unknown,
+    WorkLimitExceeded,
+    as_text,
+    expand,
+    is_literal,
+)
 from cdk_imds.sources import TemplateSource
 
 _UNKNOWN_ENV_PARTS = ("unknown-account", "unknown-region")
@@ -38,6 +48,16 @@ class Scope:
         self._names: dict[tuple[str, str], dict[str, list[str]]] = {}
         # Per-resource results that several rules need (a template's options, say), computed once.
         self.cache: dict[Any, Any] = {}
+        # What each intrinsic node (by id) evaluates to, with the node itself: see values.py.
+        self.values: dict[Hashable, tuple[Any, list[Candidate]]] = {}
+        self.evaluating: set[int] = set()
+        self.work = 0
+
+    def charge(self, steps: int) -> None:
+        """Count work done for this template; raise WorkLimitExceeded once it is over budget."""
+        self.work += steps
+        if self.work > WORK_LIMIT:
+            raise WorkLimitExceeded(self.label)
 
     @property
     def label(self) -> str:
@@ -208,7 +228,12 @@ class AssemblyIndex:
                 export = output.get("Export")
                 if not isinstance(export, dict) or "Name" not in export:
                     continue
-                for name in expand(export["Name"], scope, 0):
+                try:
+                    names = expand(export["Name"], scope, 0)
+                except WorkLimitExceeded:
+                    # That template's findings say it ran out of budget; its exports are not guessed.
+                    continue
+                for name in names:
                     if is_literal(name) and isinstance(name, str):
                         exports.setdefault(name, []).append(
                             (scope.source.environment, scope, output["Value"])

@@ -12,7 +12,16 @@ from typing import Any
 
 from cdk_imds.policy.imds import OptionSet, resource_options
 from cdk_imds.policy.index import Scope
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, expand, lookup, whole_number
+from cdk_imds.policy.values import (
+    ABSENT,
+    MAX_CANDIDATES,
+    Candidate,
+    ResourceRef,
+    Unknown,
+    expand,
+    lookup,
+    whole_number,
+)
 
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
@@ -58,6 +67,13 @@ class Launch:
     unknowns: list[Unknown] = field(default_factory=list)
     pinned_versions: list[str] = field(default_factory=list)
     specified: bool = True
+
+    def distinct_targets(self) -> list[Target]:
+        """Each target once, however many candidates lead to it (an Fn::If with the same branches)."""
+        seen: dict[tuple[int, str], Target] = {}
+        for target in self.targets:
+            seen.setdefault((id(target.scope), target.logical_id), target)
+        return list(seen.values())
 
 
 def launch_template(
@@ -131,6 +147,12 @@ def _resolve_name(name: str, scope: Scope, resource_type: str, launch: Launch) -
     if not logical_ids:
         launch.unknowns.append(
             Unknown(f"no {_KIND[resource_type]} named {name!r} is defined in this template")
+        )
+        return
+    if len(logical_ids) > MAX_CANDIDATES:
+        # Names are unique in a region, so this template cannot deploy; judging each is wasted work.
+        launch.unknowns.append(
+            Unknown(f"more than {MAX_CANDIDATES} {_KIND[resource_type]}s are named {name!r}")
         )
         return
     launch.targets.extend(Target(scope, logical_id, resource_type) for logical_id in logical_ids)

@@ -10,80 +10,15 @@ import json
 import os
 from typing import Any
 
-import yaml
-
 from cdk_imds.errors import TemplateError
+
+# CloudFormation accepts template files of at most 1 MB; eight times that leaves room for anything a
+# user could mean to check, and bounds the memory one file can take once parsed (a JSON file of tiny
+# nested objects grows about twentyfold in Python).
+MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
 
 _JSON_EXTENSIONS = frozenset({".json"})
 _YAML_EXTENSIONS = frozenset({".yaml", ".yml"})
-
-# The C loader is several times faster; PyYAML wheels without libyaml only have the pure-Python one.
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-# Short forms whose long form is "Fn::<Name>". Ref, GetAtt and Condition are not "Fn::" and are
-# registered separately.
-_FN_TAGS = (
-    "And",
-    "Base64",
-    "Cidr",
-    "Equals",
-    "FindInMap",
-    "GetAZs",
-    "If",
-    "ImportValue",
-    "Join",
-    "Length",
-    "Not",
-    "Or",
-    "Select",
-    "Split",
-    "Sub",
-    "ToJsonString",
-    "Transform",
-)
-
-
-def _construct_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    # deep=True: a tag's argument often holds further tags (!If [c, !Ref A, ...]) and they must be
-    # finished values when the enclosing dict is built, not filled in later by PyYAML's generators.
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    raise yaml.constructor.ConstructorError(None, None, "unexpected YAML node", node.start_mark)
-
-
-def _intrinsic(key: str) -> Any:
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        return {key: _construct_value(loader, node)}
-
-    return construct
-
-
-def _construct_get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        # Attribute names may contain dots (Endpoint.Address); only the first dot ends the resource.
-        return {"Fn::GetAtt": loader.construct_scalar(node).split(".", 1)}
-    return {"Fn::GetAtt": _construct_value(loader, node)}
-
-
-def _construct_plain_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    # CloudFormation reads "2010-09-09" as a string; PyYAML would make it a datetime.date.
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-class CloudFormationLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader that understands CloudFormation's short-form intrinsic tags."""
-
-
-CloudFormationLoader.add_constructor("!Ref", _intrinsic("Ref"))
-CloudFormationLoader.add_constructor("!Condition", _intrinsic("Condition"))
-CloudFormationLoader.add_constructor("!GetAtt", _construct_get_att)
-for _name in _FN_TAGS:
-    CloudFormationLoader.add_constructor(f"!{_name}", _intrinsic(f"Fn::{_name}"))
-CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_plain_string)
 
 
 def load_template(path: str) -> dict[str, Any]:
@@ -99,7 +34,13 @@ def _read_text(path: str) -> str:
     try:
         # utf-8-sig: editors on Windows like to start files with a byte order mark.
         with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
+            if os.fstat(handle.fileno()).st_size > MAX_TEMPLATE_BYTES:
+                raise TemplateError(path, _too_large())
+            # Read past the limit by one: a pipe or device has no size to ask for beforehand.
+            text = handle.read(MAX_TEMPLATE_BYTES + 1)
+            if len(text) > MAX_TEMPLATE_BYTES:
+                raise TemplateError(path, _too_large())
+            return text
     except FileNotFoundError:
         raise TemplateError(path, "file not found") from None
     except IsADirectoryError:
@@ -144,28 +85,17 @@ def _parse_json(path: str, text: str) -> Any:
 
 
 def _parse_yaml(path: str, text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.MarkedYAMLError as error:
-        # Not str(error): the pure-Python loader appends a snippet of the offending source lines.
-        raise TemplateError(path, _describe_yaml_error(error)) from None
-    except yaml.YAMLError as error:
-        position = getattr(error, "position", None)
-        where = f" at character {position}" if isinstance(position, int) else ""
-        raise TemplateError(path, f"malformed YAML{where}") from None
-    except (ValueError, TypeError):
-        # Explicit standard tags with bad values (!!int abc) fail in Python's int()/float(), not in
-        # PyYAML's error hierarchy.
-        raise TemplateError(path, "malformed YAML: a value does not match its explicit tag") from None
-    except RecursionError:
-        raise TemplateError(path, "malformed YAML: nested too deeply") from None
+    # PyYAML is imported only for YAML files: CDK writes JSON, and importing it costs ~15 ms.
+    from cdk_imds.sources.yaml_template import parse_yaml
+
+    return parse_yaml(path, text)
 
 
-def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
-    mark = error.problem_mark or error.context_mark
-    where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-    problem = error.problem or error.context or "invalid syntax"
-    return f"malformed YAML{where}: {problem}"
+def _too_large() -> str:
+    return (
+        f"rejected: larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MiB "
+        "(CloudFormation accepts template files of at most 1 MB)"
+    )
 
 
 def _check_shape(path: str, body: Any) -> dict[str, Any]:

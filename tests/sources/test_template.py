@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdk_imds.errors import TemplateError
-from cdk_imds.sources.template import CloudFormationLoader, load_template
+from cdk_imds.sources.template import load_template
+from cdk_imds.sources.yaml_template import CloudFormationLoader
 
 SECRET = "hunter2-do-not-print"
 
@@ -385,11 +386,11 @@ def test_json_and_yaml_renderings_load_to_the_same_data(
 
 def test_yaml_messages_leave_out_the_source_snippet() -> None:
     # PyYAML without libyaml falls back to the pure-Python parser, whose errors quote the source lines.
-    from cdk_imds.sources.template import _describe_yaml_error
+    from cdk_imds.sources.yaml_template import describe_yaml_error
 
     with pytest.raises(yaml.MarkedYAMLError) as caught:
         yaml.load(f"Resources:\n  A: x\n {SECRET}: [\n", Loader=yaml.SafeLoader)
     assert SECRET in str(caught.value)  # the premise: str() would leak
-    message = _describe_yaml_error(caught.value)
+    message = describe_yaml_error(caught.value)
     assert message.startswith("malformed YAML at line 3 column")
     assert SECRET not in message

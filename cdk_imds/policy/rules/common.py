@@ -80,9 +80,10 @@ def launch_findings(
 ) -> Iterator[Finding]:
     """One finding per launch template or configuration at fault, however often it is referenced."""
     path = context.path(*reference_path)
-    for target in launch.targets:
+    for target in launch.distinct_targets():
         sets = target.options()
         if own_overrides:
+            context.scope.charge(len(own_overrides) * len(sets))
             sets = [merged(own, base) for own in own_overrides for base in sets]
         judgement = judge_options(sets)
         name = target.describe(context.scope)

@@ -28,7 +28,9 @@ def instance(context: ResourceContext) -> Iterator[Finding]:
         if _sets_tokens_itself(own):
             # The template can still contribute HttpEndpoint, but the instance's own HttpTokens
             # decides, so the instance is the one at fault.
-            sets = [merged(mine, base) for mine in own for base in _template_options(launch)]
+            bases = _template_options(launch)
+            context.scope.charge(len(own) * len(bases))
+            sets = [merged(mine, base) for mine in own for base in bases]
             yield from verdict_findings(context, sets, _OWN_OPTIONS, "Instance", _FIX)
         else:
             seen: set[tuple[RuleId, str]] = set()
@@ -42,7 +44,7 @@ def instance(context: ResourceContext) -> Iterator[Finding]:
 
 def _template_options(launch: Launch) -> list[OptionSet]:
     """What the template side can contribute; no template at all contributes nothing."""
-    bases = [base for target in launch.targets for base in target.options()]
+    bases = [base for target in launch.distinct_targets() for base in target.options()]
     bases += [OptionSet((unknown,), (unknown,), (unknown,)) for unknown in launch.unknowns]
     if not launch.specified:
         bases.append(NOT_SET)
