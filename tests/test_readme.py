@@ -250,3 +250,19 @@ def test_layout_table_names_modules_that_exist() -> None:
             if module.rstrip("/") not in names and not (ROOT / module).exists():
                 missing.append(f"{where}{module}")
     assert missing == []
+
+
+@pytest.mark.parametrize("command", ["check", "audit", "remediate"])
+def test_help_examples_parse(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args([command, "--help"])
+    assert exited.value.code == 0
+    examples = capsys.readouterr().out.split("\nexamples:\n", 1)[1]
+    # "  cdk-imds audit --region X        what it does": the command ends at a run of spaces.
+    lines = [re.split(r"\s{2,}", line.strip())[0] for line in examples.splitlines()]
+    commands = [shlex.split(line) for line in lines if line.startswith("cdk-imds ")]
+    assert len(commands) >= 3
+    for words in commands:
+        assert words[1] == command
+        arguments = _parser().parse_args(words[1:])
+        assert arguments.handler is not None
