@@ -136,8 +136,16 @@ def test_fixture_findings_are_well_formed(path: Path) -> None:
             # A related template is one defined in this template (single-template run).
             related = resources.get(finding.related)
             assert isinstance(related, dict) and related.get("Type") in TEMPLATE_TYPES, where
-        if finding.resource_type in LAUNCHER_TYPES and finding.rule is RuleId.IMDSV2_REQUIRED:
-            # A launcher is at fault only through a template, and must name it.
+        service_default = finding.property_path.endswith("/LaunchTemplate") and "has no launch template" in (
+            finding.message
+        )
+        if (
+            finding.resource_type in LAUNCHER_TYPES
+            and finding.rule is RuleId.IMDSV2_REQUIRED
+            and not service_default
+        ):
+            # A launcher is at fault only through a template, and must name it (or, for Batch and EKS,
+            # through the service's default template, which has no logical id to name).
             assert finding.related is not None, f"{where}: launcher finding names no template"
 
 
