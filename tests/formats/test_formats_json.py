@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from cdk_imds.formats import Report
@@ -29,11 +28,38 @@ def test_documented_keys_in_order(mixed_report: Report) -> None:
     assert document["problems"] == mixed_report.problems
 
 
+def test_a_finding_has_the_documented_fields(mixed_report: Report) -> None:
+    # The contract, written out from the fixture's inputs: every field of a template finding,
+    # null where it has no value; the live-account fields only on live findings.
+    first = json.loads(render_json(mixed_report))["findings"][0]
+    assert first == {
+        "rule": "IMDSV2_REQUIRED",
+        "severity": "error",
+        "resource_type": "AWS::EC2::LaunchTemplate",
+        "logical_id": "FleetLT",
+        "template": "cdk.out/AppStack.template.json",
+        "message": "Launch template allows IMDSv1.",
+        "fix": "Set MetadataOptions.HttpTokens to 'required'.",
+        "property_path": "Resources/FleetLT/Properties/LaunchTemplateData/MetadataOptions/HttpTokens",
+        "stack": "AppStack",
+        "construct_path": "AppStack/Fleet/LaunchTemplate",
+        "related": None,
+        "suppression_reason": None,
+    }
+
+
 def test_round_trips(mixed_report: Report) -> None:
     document = json.loads(render_json(mixed_report))
-    assert document["findings"] == [finding.to_dict() for finding in mixed_report.findings]
     assert [_finding_from_dict(data) for data in document["findings"]] == mixed_report.findings
-    assert document["summary"] == asdict(mixed_report.summary)
+    # The fixture's five findings: three errors, one warning, one suppressed.
+    assert document["summary"] == {
+        "errors": 3,
+        "warnings": 1,
+        "infos": 0,
+        "suppressed": 1,
+        "templates": 2,
+        "resources": 17,
+    }
 
 
 def test_live_finding_keeps_its_coordinates(mixed_report: Report) -> None:

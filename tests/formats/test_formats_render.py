@@ -18,10 +18,18 @@ def test_every_member_has_a_renderer() -> None:
 
 
 @pytest.mark.parametrize("fmt", list(Format))
-def test_every_member_renders_findings(fmt: Format, mixed_report: Report) -> None:
+def test_every_member_renders_every_finding(fmt: Format, mixed_report: Report) -> None:
     output = render(fmt, mixed_report)
     assert output.endswith("\n")
-    assert "FleetLT" in output or "AppStack/Fleet/LaunchTemplate" in output
+    # Each finding by the name a reader knows it by: its construct path, else its logical id in
+    # the template, else the live resource's id; and each one's message.
+    for finding, name in zip(
+        mixed_report.findings,
+        ["AppStack/Fleet/LaunchTemplate", "WebLT", "LegacyInstance", "Asg", "i-0123456789abcdef0"],
+        strict=True,
+    ):
+        assert name in output, finding
+        assert finding.message in output, finding
 
 
 @pytest.mark.parametrize("fmt", list(Format))

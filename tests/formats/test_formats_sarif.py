@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -200,15 +202,45 @@ def test_properties(mixed_report: Report) -> None:
     assert "stack" not in results[3]["properties"]
 
 
-def test_fingerprints(make_finding: FindingFactory, make_report: ReportFactory) -> None:
-    base = make_finding(property_path="Resources/FleetLT/Properties/X")
-    reworded = make_finding(property_path="Resources/FleetLT/Properties/X", message="Other words.")
-    elsewhere = make_finding(property_path="Resources/FleetLT/Properties/Y")
-    results = _results(make_report([base, reworded, elsewhere]))
-    prints = [result["partialFingerprints"][FINGERPRINT_KEY] for result in results]
-    assert prints[0] == prints[1] == fingerprint(base)
-    assert prints[0] != prints[2]
-    assert len(prints[0]) == 64 and int(prints[0], 16) >= 0
+def test_fingerprints_follow_the_finding_not_its_wording(
+    make_finding: FindingFactory, make_report: ReportFactory
+) -> None:
+    path = "Resources/FleetLT/Properties/X"
+    base = make_finding(property_path=path)
+    variants = [
+        make_finding(property_path=path, message="Other words.", fix="Other fix."),
+        make_finding(property_path="Resources/FleetLT/Properties/Y"),
+        make_finding(property_path=path, rule=RuleId.IMDS_HOP_LIMIT),
+        make_finding(property_path=path, stack="OtherStack"),
+        make_finding(property_path=path, logical_id="OtherLT"),
+    ]
+    prints = [
+        result["partialFingerprints"][FINGERPRINT_KEY] for result in _results(make_report([base, *variants]))
+    ]
+    # Same finding reworded: same fingerprint; another property, rule, stack or resource: another.
+    assert prints[0] == prints[1]
+    assert len(set(prints[1:])) == len(variants)
+    # The recipe, so that fingerprints stay stable across releases (code scanning matches alerts
+    # by them): SHA-256 of rule, stack, logical id and property path joined by U+001F.
+    identity = "\x1f".join(["IMDSV2_REQUIRED", "AppStack", "FleetLT", path])
+    assert prints[0] == hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    assert re.fullmatch("[0-9a-f]{64}", prints[0])
+
+
+def test_fingerprints_do_not_move_with_the_line(
+    make_finding: FindingFactory, make_report: ReportFactory
+) -> None:
+    # Given the same finding in a template, before and after lines are added above its resource
+    finding = make_finding()
+    _write_templates()
+    before = _results(make_report([finding]))[0]
+    template = Path("cdk.out/AppStack.template.json")
+    template.write_text(template.read_text(encoding="utf-8").replace("{\n", "{\n\n\n", 1), encoding="utf-8")
+    after = _results(make_report([finding]))[0]
+    # Then the line moved and the fingerprint did not
+    line = before["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert after["locations"][0]["physicalLocation"]["region"]["startLine"] == line + 2
+    assert after["partialFingerprints"] == before["partialFingerprints"]
 
 
 def test_fingerprints_keep_live_resources_apart(
