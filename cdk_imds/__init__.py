@@ -10,7 +10,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from cdk_imds.org.errors import GuardrailConfigurationError
 from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources, check_template
 
 if TYPE_CHECKING:
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     )
     from cdk_imds.org import (
         AccountImdsDefaults,
+        GuardrailConfigurationError,
         ImdsCallerPolicy,
         ImdsMemberRoles,
         ImdsMemberRolesStackSet,
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Public names that import aws_cdk, by the module that holds them: imported on first use.
+# Public names that import aws_cdk (or, for the organization's, a dozen modules that `cdk-imds check`
+# never needs), by the module that holds them: imported on first use.
 _LAZY_MODULES = {
     **dict.fromkeys(
         (
@@ -66,6 +67,7 @@ _LAZY_MODULES = {
     **dict.fromkeys(
         (
             "AccountImdsDefaults",
+            "GuardrailConfigurationError",
             "ImdsCallerPolicy",
             "ImdsMemberRoles",
             "ImdsMemberRolesStackSet",

@@ -7,17 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from cdk_imds import __version__
-from cdk_imds.cli.audit import add_audit
 from cdk_imds.cli.check import add_check
 from cdk_imds.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
-from cdk_imds.cli.remediate import add_remediate
 from cdk_imds.errors import CdkImdsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(only_check=bool(argv) and argv[0] == "check")
     arguments = parser.parse_args(argv)
     try:
         code: int = arguments.handler(arguments)
@@ -30,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, only_check: bool = False) -> argparse.ArgumentParser:
+    """The command's parser; for ``check`` alone, without the live-account commands, whose modules
+    (and the AWS code behind them) a check in a pipeline never needs to import."""
     parser = argparse.ArgumentParser(
         prog="cdk-imds",
         description="Keep EC2 capacity IMDSv2-only: check CDK apps and CloudFormation templates, "
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cdk-imds {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     add_check(commands)
-    add_audit(commands)
-    add_remediate(commands)
+    if not only_check:
+        from cdk_imds.cli.audit import add_audit
+        from cdk_imds.cli.remediate import add_remediate
+
+        add_audit(commands)
+        add_remediate(commands)
     return parser

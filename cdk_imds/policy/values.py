@@ -140,27 +140,14 @@ def _evaluate(node: dict[str, Any], handler: _Handler, scope: Scope, depth: int)
 
 
 def lookup(node: Any, path: tuple[str, ...], scope: Scope, depth: int = 0) -> list[Candidate]:
-    """Candidates of ``node[path[0]][path[1]]...``, expanding intrinsics at every level.
-
-    Memoized for objects, like ``expand``: many resources can share one object through aliases.
-    """
-    if not path:
-        return expand(node, scope, depth)
-    if type(node) is not dict:
-        return _lookup(node, path, scope, depth)
-    key = (id(node), path)
-    known = scope.values.get(key)
-    if known is not None:
-        return known[1]
-    result = _lookup(node, path, scope, depth)
-    scope.values[key] = (node, result)
-    return result
-
-
-def _lookup(node: Any, path: tuple[str, ...], scope: Scope, depth: int) -> list[Candidate]:
-    results: list[Candidate] = []
+    """Candidates of ``node[path[0]][path[1]]...``, expanding intrinsics at every level."""
     candidates = expand(node, scope, depth)
-    scope.charge(len(candidates))
+    if not path:
+        return candidates
+    if len(candidates) > 1:
+        # Each candidate is looked into: shared nodes make this fan out, so it is charged.
+        scope.charge(len(candidates))
+    results: list[Candidate] = []
     for candidate in candidates:
         if type(candidate) is dict:
             if path[0] in candidate:

@@ -32,15 +32,16 @@ def load_template(path: str) -> dict[str, Any]:
 
 def _read_text(path: str) -> str:
     try:
-        # utf-8-sig: editors on Windows like to start files with a byte order mark.
-        with open(path, encoding="utf-8-sig") as handle:
+        # Bytes, decoded at once: a text file read with a size limit decodes 8 KB chunk by chunk.
+        with open(path, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_TEMPLATE_BYTES:
                 raise TemplateError(path, _too_large())
             # Read past the limit by one: a pipe or device has no size to ask for beforehand.
-            text = handle.read(MAX_TEMPLATE_BYTES + 1)
-            if len(text) > MAX_TEMPLATE_BYTES:
-                raise TemplateError(path, _too_large())
-            return text
+            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+        if len(data) > MAX_TEMPLATE_BYTES:
+            raise TemplateError(path, _too_large())
+        # utf-8-sig: editors on Windows like to start files with a byte order mark.
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise TemplateError(path, "file not found") from None
     except IsADirectoryError:
