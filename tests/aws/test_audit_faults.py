@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import json
+from typing import Any
 
 import pytest
 from botocore.config import Config
 
 from cdk_imds.aws import session as aws_session
 from cdk_imds.aws.audit import run_audit
-from cdk_imds.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, main
-from tests.aws.conftest import OPTIONAL, REQUIRED, Account
+from cdk_imds.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, main
+from tests.aws.conftest import OPTIONAL, REQUIRED, Account, Client
 from tests.aws.recording import CallLog, FailFirst, ec2_error, hook_sessions, query_error
 
 
@@ -168,12 +169,35 @@ def test_region_flags_exclude_each_other(aws: str, capsys: pytest.CaptureFixture
     assert "exclude each other" in capsys.readouterr().err
 
 
-def test_all_regions_reads_every_region(account: Account, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["audit", "--all-regions"]) == EXIT_OK
-    err = capsys.readouterr().err.splitlines()
-    regions = account.ec2.describe_regions()["Regions"]
-    assert len(err) == len(regions) > 10
-    assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+def test_all_regions_reads_every_region(
+    account: Account, make_client: Client, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an insecure group in a region other than the session's
+    far = Account(make_client, "ap-southeast-2")
+    far.group("far-away", LaunchTemplate={"LaunchTemplateId": far.template("legacy", OPTIONAL)})
+    regions = {region["RegionName"] for region in account.ec2.describe_regions()["Regions"]}
+    read: set[tuple[str, str]] = set()
+
+    def record(model: Any, context: dict[str, Any], **_: Any) -> None:
+        read.add((context["client_region"], model.name))
+
+    hook_sessions(monkeypatch, ("before-call.*.*", record))
+
+    # When every region is audited
+    code = main(["audit", "--all-regions", "--format", "json"])
+
+    # Then groups, templates' launchers and instances are read in each region, and the far
+    # region's group is found there
+    assert code == EXIT_FINDINGS
+    assert len(regions) > 10
+    for operation in ("DescribeAutoScalingGroups", "DescribeInstances"):
+        assert {region for region, name in read if name == operation} == regions, operation
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [
+        (f["resource_id"], f["region"])
+        for f in findings
+        if f["resource_type"] == "AWS::AutoScaling::AutoScalingGroup"
+    ] == [("far-away", "ap-southeast-2")]
 
 
 def test_many_templates_are_read_with_one_account_wide_listing(

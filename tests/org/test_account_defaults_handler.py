@@ -320,6 +320,35 @@ def test_on_event_fails_create_with_one_line_when_defaults_cannot_be_read(aws: s
     assert len(str(caught.value)) < 400
 
 
-def test_on_event_delete_without_a_record_succeeds_against_a_real_endpoint(aws: str) -> None:  # noqa: F811
+def _record_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations the handler's own client (boto3's default session) sends from now on."""
+    sent: list[str] = []
+    session = boto3.session.Session()
+    session.events.register("before-send.ec2.*", lambda request, **_: sent.append(request.url))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    return sent
+
+
+def test_on_event_delete_without_a_record_succeeds_without_calling_ec2(
+    aws: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the handler's client pointed at moto_server (which cannot answer the defaults calls)
+    sent = _record_requests(monkeypatch)
+    # When CloudFormation deletes a resource whose Create failed (so no record in its physical id)
     answer = handler.on_event(_event("Delete", REQUESTED, PhysicalResourceId="failed-create-id"), None)
+    # Then it succeeds, and nothing was sent: there is nothing to restore
     assert answer == {"PhysicalResourceId": "failed-create-id"}
+    assert sent == []
+
+
+def test_on_event_delete_with_a_record_reads_the_defaults_first(
+    aws: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The control for the test above: with a record to restore, the same call reaches the endpoint
+    sent = _record_requests(monkeypatch)
+    record = handler.encode_record(REGION, {"HttpTokens": "optional"})
+    with pytest.raises(handler.AccountDefaultsError, match=r"^GetInstanceMetadataDefaults failed"):
+        handler.on_event(_event("Delete", REQUESTED, PhysicalResourceId=record), None)
+    assert sent and all(url.startswith(aws) for url in sent)
