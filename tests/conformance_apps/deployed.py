@@ -30,9 +30,12 @@ class Deployed:
     template: dict[str, Any] = field(repr=False)
     logical_paths: dict[str, str] = field(repr=False)
     """Logical id -> construct path, for the resources CDK knows the path of."""
+    deployer: str | None = None
+    """The construct path of the resource that deploys an asset template (a product, say)."""
 
     def construct_path(self, logical_id: str) -> str | None:
-        return self.logical_paths.get(logical_id)
+        """The resource's construct path; in a template file CDK did not write, its deployer's."""
+        return self.logical_paths.get(logical_id) or self.deployer
 
 
 def deployed_templates(outdir: Path) -> list[Deployed]:
@@ -75,6 +78,7 @@ def deployed_templates(outdir: Path) -> list[Deployed]:
                             file,
                             template,
                             _with_template_paths(template, {}),
+                            deployed.construct_path(logical_id),
                         )
                     )
     return found

@@ -163,7 +163,7 @@ class Runs:
 
 def check(run: Run) -> list[dict[str, Any]]:
     """``cdk-imds check --format json`` on the run's assembly and every asset template it deploys."""
-    assets = [str(d.file) for d in run.deployed if ":" in d.identity]
+    assets = sorted({str(d.file) for d in run.deployed if ":" in d.identity})
     result = subprocess.run(
         [sys.executable, "-m", "cdk_imds", "check", "--format", "json", str(run.outdir), *assets],
         capture_output=True,
