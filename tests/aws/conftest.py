@@ -52,7 +52,12 @@ def moto_endpoint() -> Iterator[str]:
         yield endpoint
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A server holding many accounts' state can take long to stop on a loaded machine.
+            server.kill()
+            server.wait(timeout=30)
 
 
 @pytest.fixture
