@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdk_imds.aws import session as aws_session
-from cdk_imds.errors import CdkImdsError
+from cdk_imds.errors import AwsAccessError, CdkImdsError
 
 if TYPE_CHECKING:
     import boto3
@@ -43,8 +43,13 @@ def list_active_accounts(session: boto3.Session, region: str) -> list[MemberAcco
         for raw in page["Accounts"]:
             # ``State`` replaces ``Status`` (deprecated in 2025); either says whether it is active.
             state = str(raw.get("State") or raw.get("Status") or "")
-            if state == "ACTIVE":
-                accounts.append(MemberAccount(str(raw["Id"]), _printable(str(raw.get("Name", "")))))
+            if state != "ACTIVE":
+                continue
+            account_id = str(raw["Id"])
+            # The id names files (-o DIR, --plan-dir): nothing but twelve digits gets that far.
+            if not ACCOUNT_ID.fullmatch(account_id):
+                raise AwsAccessError(f"organizations:ListAccounts: {account_id[:40]!r} is not an account id")
+            accounts.append(MemberAccount(account_id, _printable(str(raw.get("Name", "")))))
     return sorted(accounts)
 
 

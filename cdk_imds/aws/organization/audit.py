@@ -9,7 +9,7 @@ from typing import Any
 
 from cdk_imds.aws.account import RegionClients, read_region
 from cdk_imds.aws.audit import judge_region
-from cdk_imds.aws.organization.accounts import MemberAccount
+from cdk_imds.aws.organization.accounts import ACCOUNT_ID, MemberAccount
 from cdk_imds.aws.organization.common import OrgSettings, open_account, prepare
 from cdk_imds.aws.organization.runner import AccountRun, Failure, run_accounts
 from cdk_imds.policy.model import Finding, Severity
@@ -71,6 +71,8 @@ class AccountRow:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AccountRow:
+        if not ACCOUNT_ID.fullmatch(str(data["account"])):
+            raise ValueError(f"{str(data['account'])[:40]!r} is not an account id")
         return cls(
             account=str(data["account"]),
             name=str(data["name"]),
