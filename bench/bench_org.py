@@ -177,9 +177,14 @@ def run_child(denied: list[str], regions: list[str], workers: int, directory: st
 
     made = aws_session.new_session
 
+    def caller_call(model: Any, **_: Any) -> None:
+        with lock:
+            calls[f"caller:{model.name}"] += 1
+
     def new_session(profile: str | None) -> Any:
         session = made(profile)
         session.events.register("before-send.sts.AssumeRole", deny)
+        session.events.register("before-call.*.*", caller_call)
         return session
 
     aws_session.new_session = new_session  # type: ignore[assignment]
@@ -321,6 +326,9 @@ def measure(ids: list[str], denied: list[str], workers: int, options: argparse.N
             "max": max(per_account),
         },
         "api_calls_members_total": sum(per_account),
+        "api_calls_caller": {
+            key.split(":", 1)[1]: n for key, n in report["calls"].items() if key.startswith("caller:")
+        },
         "findings_errors": sum(row["errors"] for row in summary["accounts"]),
         "findings_warnings": sum(row["warnings"] for row in summary["accounts"]),
         "management_account_rows": len(management),
