@@ -142,3 +142,34 @@ def test_a_summary_that_is_not_ours_is_one_line(tmp_path: Path, content: str, re
         ReportDir(str(tmp_path), OrgFormat.TEXT, "0", resume=True)
 
     assert "\n" not in str(error.value)
+
+
+class _Terminal:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_failure_line_clears_the_progress_bar_first() -> None:
+    from cdk_imds.cli.audit import say
+    from cdk_imds.cli.output import Progress
+
+    terminal = _Terminal()
+    progress = Progress(terminal, verb="audit", unit="accounts", done="audited")  # type: ignore[arg-type]
+    progress.region_done("000000000001 (a)", 1, 2)
+    say(progress, "cdk-imds: could not read 000000000002 (b) all regions: denied")
+    progress.region_done("000000000002 (b)", 2, 2)
+
+    lines = terminal.text.split("\n")
+    assert lines[0].endswith("\r\x1b[Kcdk-imds: could not read 000000000002 (b) all regions: denied")
+    assert lines[1].startswith("\rcdk-imds: audit [") and lines[1].endswith(
+        "2/2 accounts (000000000002 (b))\x1b[K"
+    )
