@@ -51,7 +51,8 @@ def add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         action="store_true",
         help="report IMDSV2_UNVERIFIABLE (values only known at deploy time) as warnings, not errors",
     )
-    check.set_defaults(handler=run_check)
+    # Templates are all that is left to free at the end: see cdk_imds.cli._exit_without_teardown.
+    check.set_defaults(handler=run_check, exit_without_teardown=True)
 
 
 def run_check(arguments: argparse.Namespace) -> int:

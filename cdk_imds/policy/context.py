@@ -17,7 +17,9 @@ class Options:
     unverifiable_as_warning: bool = False
 
 
-@dataclass(frozen=True)
+# Not frozen: one is built per judged resource, and a frozen dataclass sets each field through
+# object.__setattr__. Rules only read it.
+@dataclass(slots=True)
 class ResourceContext:
     scope: Scope
     logical_id: str

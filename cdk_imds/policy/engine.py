@@ -10,7 +10,7 @@ from typing import Any
 from cdk_imds.policy.context import Options, ResourceContext
 from cdk_imds.policy.index import AssemblyIndex, Scope
 from cdk_imds.policy.model import Finding, RuleId, Severity
-from cdk_imds.policy.rules import RULES_BY_TYPE
+from cdk_imds.policy.rules import CANDIDATE_TYPES, RULES_BY_TYPE, Rule
 from cdk_imds.policy.rules.common import UNVERIFIABLE_FIX
 from cdk_imds.policy.values import WorkLimitExceeded
 from cdk_imds.sources import TemplateSource
@@ -53,15 +53,11 @@ def check_template(
 
 
 def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
-    rules_by_type = RULES_BY_TYPE
-    for logical_id, resource in scope.resources.items():
-        # The hot loop: most resources are not EC2 capacity and cost one dict lookup.
-        if type(resource) is not dict:
-            continue
-        resource_type = resource.get("Type")
-        rules = rules_by_type.get(resource_type) if type(resource_type) is str else None
-        if rules is None:
-            continue
+    candidates = _candidates(scope.resources)
+    scope.index_candidates(
+        ((logical_id, resource["Type"]) for logical_id, resource, _ in candidates), CANDIDATE_TYPES
+    )
+    for logical_id, resource, rules in candidates:
         context = ResourceContext(scope, logical_id, resource, options)
         produced: list[Finding] = []
         for rule in rules:
@@ -72,6 +68,35 @@ def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
             except Exception as error:
                 produced.append(_crash(context, error))
         yield from _finalize(context, produced, options)
+
+
+_Candidate = tuple[str, dict[str, Any], tuple[Rule, ...]]
+
+
+def _candidates(resources: dict[str, Any]) -> list[_Candidate]:
+    """The resources some rule judges, in template order, with their rules.
+
+    The hot loop: nine in ten resources of a real app are not EC2 capacity. One comprehension over
+    well-formed resources costs a third of a loop with a type check per resource; a malformed one
+    (not an object, or a Type that is not a string) makes it fail, and the careful loop takes over.
+    """
+    try:
+        return [
+            (logical_id, resource, RULES_BY_TYPE[resource["Type"]])
+            for logical_id, resource in resources.items()
+            if resource.get("Type") in CANDIDATE_TYPES
+        ]
+    except (AttributeError, TypeError):
+        pass
+    candidates: list[_Candidate] = []
+    for logical_id, resource in resources.items():
+        if type(resource) is not dict:
+            continue
+        resource_type = resource.get("Type")
+        rules = RULES_BY_TYPE.get(resource_type) if type(resource_type) is str else None
+        if rules is not None:
+            candidates.append((logical_id, resource, rules))
+    return candidates
 
 
 def _finalize(context: ResourceContext, findings: list[Finding], options: Options) -> Iterator[Finding]:

@@ -117,6 +117,8 @@ def judge_options(sets: Iterable[OptionSet]) -> Judgement:
     """
     unknown: str | None = None
     for option_set in sets:
+        if option_set.tokens == _REQUIRED or option_set.endpoint == _DISABLED:
+            continue  # the usual compliant template, judged without building anything
         tokens = [candidate for candidate in option_set.tokens if candidate != "required"]
         if not tokens:
             continue
@@ -132,6 +134,8 @@ def judge_options(sets: Iterable[OptionSet]) -> Judgement:
 
 
 _NONE = object()
+_REQUIRED = ("required",)
+_DISABLED = ("disabled",)
 
 
 def judge_value(

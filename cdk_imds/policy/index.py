@@ -7,7 +7,7 @@ to the resource they name instead of being guessed by position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 from typing import Any
 
@@ -46,6 +46,8 @@ class Scope:
         self.parent: Scope | None = None
         self.children: dict[str, Scope] = {}
         self._names: dict[tuple[str, str], dict[str, list[str]]] = {}
+        # Logical ids of the resources the rules judge, by type (set by the engine's one pass).
+        self._candidates_by_type: dict[str, list[str]] | None = None
         # Per-resource results that several rules need (a template's options, say), computed once.
         self.cache: dict[Any, Any] = {}
         # What each intrinsic node (by id) evaluates to, with the node itself: see values.py.
@@ -106,13 +108,24 @@ class Scope:
             results.extend(self.index.memo(("export", id(value)), partial(expand, value, scope, depth)))
         return results
 
+    def index_candidates(self, candidates: Iterable[tuple[str, str]], types: frozenset[str]) -> None:
+        """Remember the (logical id, type) of every resource of ``types``, from the engine's pass."""
+        by_type: dict[str, list[str]] = {resource_type: [] for resource_type in types}
+        for logical_id, resource_type in candidates:
+            by_type[resource_type].append(logical_id)
+        self._candidates_by_type = by_type
+
     def resources_named(self, resource_type: str, name_property: str) -> dict[str, list[str]]:
         """Logical ids of ``resource_type`` resources by every literal value of ``name_property``."""
         key = (resource_type, name_property)
         names = self._names.get(key)
         if names is None:
             names = {}
-            for logical_id, resource in self.resources.items():
+            by_type = self._candidates_by_type
+            indexed = by_type is not None and resource_type in by_type
+            logical_ids = by_type[resource_type] if by_type is not None and indexed else self.resources
+            for logical_id in logical_ids:
+                resource = self.resources[logical_id]
                 if not isinstance(resource, dict) or resource.get("Type") != resource_type:
                     continue
                 properties = resource.get("Properties")

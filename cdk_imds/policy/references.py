@@ -70,6 +70,8 @@ class Launch:
 
     def distinct_targets(self) -> list[Target]:
         """Each target once, however many candidates lead to it (an Fn::If with the same branches)."""
+        if len(self.targets) < 2:
+            return self.targets
         seen: dict[tuple[int, str], Target] = {}
         for target in self.targets:
             seen.setdefault((id(target.scope), target.logical_id), target)

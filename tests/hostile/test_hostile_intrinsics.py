@@ -161,31 +161,35 @@ def test_many_values_are_unverifiable_with_the_reason() -> None:
     assert "more than 64 values" in findings[0].message
 
 
-def test_a_template_past_its_work_budget_gets_a_finding_on_each_resource(
+def test_a_template_past_its_work_budget_gets_a_finding_on_each_resource_left_to_evaluate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A small budget stands in for a template built to spend the real one.
     monkeypatch.setattr(policy_index, "WORK_LIMIT", 50)
-    tokens = {"Fn::If": ["C", "required", {"Fn::Join": ["", ["required"] + [""] * 200]}]}
-    template = launch_template(tokens)
-    template["Resources"]["LT2"] = {
-        "Type": "AWS::EC2::LaunchTemplate",
-        "Properties": {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "required"}}},
-    }
-    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue"}
+    template = budget_template()
     findings = check_template(template, "budget.json")
+    # LT spends the budget; LT3 needs evaluating after that; LT2's literal needs no evaluation.
     assert [(f.logical_id, f.rule) for f in findings] == [
         ("LT", RuleId.IMDSV2_UNVERIFIABLE),
-        ("LT2", RuleId.IMDSV2_UNVERIFIABLE),
+        ("LT3", RuleId.IMDSV2_UNVERIFIABLE),
     ]
     assert all(f"limit of {WORK_LIMIT:,} steps" in f.message for f in findings)
 
 
+def budget_template() -> dict[str, Any]:
+    template = launch_template({"Fn::If": ["C", "required", {"Fn::Join": ["", ["required"] + [""] * 200]}]})
+    for logical_id, tokens in (("LT2", "required"), ("LT3", {"Fn::If": ["C", "required", "required"]})):
+        template["Resources"][logical_id] = {
+            "Type": "AWS::EC2::LaunchTemplate",
+            "Properties": {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": tokens}}},
+        }
+    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue"}
+    return template
+
+
 def test_the_same_template_within_budget_passes() -> None:
     # The control for the test above: with the real budget, the same resources pass.
-    tokens = {"Fn::If": ["C", "required", {"Fn::Join": ["", ["required"] + [""] * 200]}]}
-    template = launch_template(tokens)
-    assert check_template(template, "budget.json") == []
+    assert check_template(budget_template(), "budget.json") == []
 
 
 @settings(deadline=None, max_examples=10)
