@@ -108,7 +108,6 @@ def add_organization_arguments(parser: argparse.ArgumentParser, command: str) ->
     )
     group.add_argument(
         "--role-name",
-        default=default_role,
         metavar="NAME",
         help=f"role to assume in each account (default: {default_role})",
     )
@@ -118,7 +117,6 @@ def add_organization_arguments(parser: argparse.ArgumentParser, command: str) ->
     group.add_argument(
         "--max-workers",
         type=positive_int,
-        default=default_workers,
         metavar="N",
         help=f"account-regions read at once (default: {default_workers})",
     )
@@ -134,17 +132,19 @@ def check_organization(arguments: argparse.Namespace, parser: argparse.ArgumentP
             for flag, value in (
                 ("--accounts", arguments.accounts),
                 ("--exclude-accounts", arguments.exclude_accounts),
+                ("--role-name", arguments.role_name),
                 ("--external-id", arguments.external_id),
+                ("--max-workers", arguments.max_workers),
                 ("--resume", getattr(arguments, "resume", False)),
                 ("--plan-dir", getattr(arguments, "plan_dir", None)),
             )
             if value
         ]
         if given:
-            parser.error(f"{', '.join(given)} need --organization")
+            parser.error(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --organization")
         return
     try:
-        check_role_settings(arguments.role_name, arguments.external_id)
+        check_role_settings(arguments.role_name or DEFAULT_ROLE_NAME, arguments.external_id)
     except CdkImdsError as error:
         parser.error(str(error))
 
@@ -159,8 +159,8 @@ def organization_settings(arguments: argparse.Namespace, command: str) -> OrgSet
         regions=tuple(arguments.regions),
         all_regions=arguments.all_regions,
         usage_days=arguments.usage_days,
-        role=RoleSettings(arguments.role_name, arguments.external_id, command),
+        role=RoleSettings(arguments.role_name or DEFAULT_ROLE_NAME, arguments.external_id, command),
         include=tuple(account for ids in arguments.accounts for account in ids),
         exclude=tuple(account for ids in arguments.exclude_accounts for account in ids),
-        max_workers=arguments.max_workers,
+        max_workers=arguments.max_workers or DEFAULT_MAX_WORKERS,
     )

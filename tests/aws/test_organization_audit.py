@@ -18,7 +18,7 @@ from cdk_imds.aws.organization.audit import audit_organization
 from cdk_imds.aws.organization.common import OrgSettings
 from cdk_imds.aws.organization.member import RoleSettings
 from cdk_imds.aws.organization.report_dir import ReportDir
-from cdk_imds.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, main
+from cdk_imds.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, main
 from tests.aws.conftest import REGION
 from tests.aws.org_helpers import (
     AccountsOfKeys,
@@ -283,5 +283,7 @@ def test_organization_flags_need_organization(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "--accounts", "111122223333"])
     assert exit_.value.code == EXIT_BAD_INPUT
-    assert "--accounts need --organization" in capsys.readouterr().err
-    assert EXIT_OK == 0
+    assert "--accounts needs --organization" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["audit", "--role-name", "r", "--max-workers", "2"])
+    assert "--role-name, --max-workers need --organization" in capsys.readouterr().err
