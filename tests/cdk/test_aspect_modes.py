@@ -16,7 +16,6 @@ from aws_cdk import aws_imagebuilder as imagebuilder
 from aws_cdk import aws_sagemaker as sagemaker
 
 from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, FIX_NOTE, Imdsv2Aspect, Mode
-from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin
 
 
 def _insecure_stack(app: cdk.App) -> cdk.Stack:
@@ -115,33 +114,129 @@ def test_fix_annotates_each_visible_change_once_though_applied_twice(fixed: Any)
     assert "(was 'optional')" in str(next(note.entry.data for note in notes if note.id == "/S/Optional"))
 
 
-def test_warn_reports_acknowledgeable_warnings_and_changes_nothing() -> None:
-    # Given the insecure stack, when the WARN aspect runs
-    _, stack = _app("warn")
-    template = assertions.Template.from_stack(stack)
-    warnings = assertions.Annotations.from_stack(stack).find_warning(
-        "*", assertions.Match.string_like_regexp("cdk-imds:IMDSV2_REQUIRED")
-    )
-    # Then each non-compliant resource is named (the escape hatch is invisible before synthesis)
-    assert sorted(w.id for w in warnings) == ["/S/Box", "/S/Config", "/S/Missing", "/S/Optional"]
-    assert "Fix: " in str(warnings[0].entry.data)
-    assert _properties(template, "Missing")["LaunchTemplateData"] == {"InstanceType": "t3.micro"}
+def _written(tmp_path: Path, *modes: Mode, acknowledge: str | None = None) -> tuple[dict[str, Any], Any]:
+    """The insecure stack synthesized with ``modes`` into ``tmp_path``: its template's resources,
+    and cdk-imds's part of the validation report (None without one).
+
+    ``acknowledge`` names a construct on which cdk-imds::IMDSV2_REQUIRED is acknowledged. FAIL
+    makes synthesis fail: the templates are written first, and the report with them.
+    """
+    app = cdk.App(outdir=str(tmp_path))
+    stack = _insecure_stack(app)
+    if acknowledge is not None:
+        cdk.Validations.of(stack.node.find_child(acknowledge)).acknowledge(
+            cdk.Acknowledgment(id="cdk-imds::IMDSV2_REQUIRED", reason="legacy AMI, ticket 42")
+        )
+    for mode in modes:
+        cdk.Aspects.of(app).add(Imdsv2Aspect(mode), priority=ASPECT_PRIORITY)
+    # jsii's RuntimeError when CDK fails the report, or cdk-imds's SynthesisFailed (a SystemExit)
+    try:
+        app.synth()
+    except (RuntimeError, SystemExit):
+        if Mode.FAIL not in modes:
+            raise
+    else:
+        assert Mode.FAIL not in modes, "FAIL did not fail synthesis"
+    resources = json.loads((tmp_path / "S.template.json").read_text(encoding="utf-8"))["Resources"]
+    report_file = tmp_path / "validation-report.json"
+    reports = json.loads(report_file.read_text()).get("pluginReports", []) if report_file.exists() else []
+    mine = [report for report in reports if report["pluginName"] == "cdk-imds"]
+    assert len(mine) <= 1, "the cdk-imds plugin reported more than once"
+    return resources, mine[0] if mine else None
 
 
-def test_fail_mode_registers_the_plugin_once_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given an app with two FAIL aspects
-    added: list[object] = []
-    monkeypatch.setattr(
-        cdk.Validations,
-        "of",
-        lambda scope: type("V", (), {"add_plugins": lambda self, *p: added.extend(p)})(),
+def _violations(report: Any) -> list[tuple[str, str, str]]:
+    return sorted(
+        (violation["ruleName"], violation["severity"], construct["constructPath"])
+        for violation in report["violations"]
+        for construct in violation["violatingConstructs"]
     )
-    _, stack = _app(Mode.FAIL, times=2)
-    # When it is synthesized (the plugin itself is the lead's and tested there)
-    template = assertions.Template.from_stack(stack)
-    # Then one plugin was registered and no template was changed
-    assert [type(plugin) for plugin in added] == [Imdsv2ValidationPlugin]
-    assert _properties(template, "Missing")["LaunchTemplateData"] == {"InstanceType": "t3.micro"}
+
+
+# The insecure stack's findings (the escape hatch included: the plugin reads the written template).
+INSECURE = [
+    ("IMDSV2_REQUIRED", "S/Box"),
+    ("IMDSV2_REQUIRED", "S/Config"),
+    ("IMDSV2_REQUIRED", "S/Hatched"),
+    ("IMDSV2_REQUIRED", "S/Missing"),
+    ("IMDSV2_REQUIRED", "S/Optional"),
+    ("IMDS_HOP_LIMIT", "S/Optional"),
+]
+
+
+def test_warn_reports_acknowledgeable_warnings_and_changes_nothing(tmp_path: Path) -> None:
+    # Given the insecure stack, and the same stack synthesized without cdk-imds
+    untouched, _ = _written(tmp_path / "without")
+    # When WARN runs, with IMDSV2_REQUIRED acknowledged on one construct
+    resources, report = _written(tmp_path / "warn", Mode.WARN, acknowledge="Missing")
+    # Then synthesis passes, every other finding is reported as a warning, the acknowledged one
+    # is not, and no template changed
+    assert report is not None and report["conclusion"] == "success"
+    assert _violations(report) == [
+        (rule, "warning", path) for rule, path in INSECURE if (rule, path) != ("IMDSV2_REQUIRED", "S/Missing")
+    ]
+    assert resources == untouched
+
+
+def test_warn_acknowledgement_control_without_it_the_construct_is_reported(tmp_path: Path) -> None:
+    _, report = _written(tmp_path, Mode.WARN)
+    assert report is not None
+    assert _violations(report) == [(rule, "warning", path) for rule, path in INSECURE]
+
+
+def test_warn_judges_l2_constructs_as_written_without_crashing(tmp_path: Path) -> None:
+    # Given L2s whose properties are lazy before synthesis (a tagged LaunchTemplate, the group that
+    # launches from it) and an instance CDK's own aspect makes compliant (require_imdsv2=True)
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "L2")
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=1,
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PUBLIC)],
+    )
+    image = ec2.MachineImage.generic_linux({"us-east-1": "ami-12345678"})
+    template = ec2.LaunchTemplate(
+        stack, "Tagged", instance_type=ec2.InstanceType("t3.micro"), machine_image=image
+    )
+    cdk.Tags.of(template).add("team", "web")
+    autoscaling.AutoScalingGroup(stack, "Asg", vpc=vpc, launch_template=template)
+    ec2.Instance(
+        stack,
+        "Safe",
+        vpc=vpc,
+        instance_type=ec2.InstanceType("t3.micro"),
+        machine_image=image,
+        require_imdsv2=True,
+    )
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.WARN), priority=ASPECT_PRIORITY)
+    # When synthesized, then it passes, and warns on the template and the group, not the instance
+    app.synth()
+    (report,) = [
+        report
+        for report in json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+        if report["pluginName"] == "cdk-imds"
+    ]
+    assert report["conclusion"] == "success"
+    assert _violations(report) == [
+        ("IMDSV2_REQUIRED", "warning", "L2/Asg/ASG"),
+        ("IMDSV2_REQUIRED", "warning", "L2/Tagged/Resource"),
+    ]
+
+
+def test_fail_mode_registers_the_plugin_once_fails_synthesis_and_changes_nothing(tmp_path: Path) -> None:
+    # Given the insecure stack, and the same stack synthesized without cdk-imds
+    untouched, _ = _written(tmp_path / "without")
+    # When synthesized with two FAIL aspects (the real plugin: nothing stubbed)
+    resources, report = _written(tmp_path / "fail", Mode.FAIL, Mode.FAIL)
+    # Then synthesis failed (checked in _written), one cdk-imds report names every finding once,
+    # and no template changed
+    assert report is not None and report["conclusion"] == "failure"
+    assert _violations(report) == [
+        (rule, "error" if rule == "IMDSV2_REQUIRED" else "warning", path) for rule, path in INSECURE
+    ]
+    assert resources == untouched
 
 
 def test_a_deploy_time_value_is_not_replaced_by_fix() -> None:
@@ -168,9 +263,14 @@ def test_a_bad_mode_argument_fails_where_it_is_written(mode: Any) -> None:
         Imdsv2Aspect(mode)
 
 
-def test_every_mode_is_accepted_as_a_plain_string() -> None:
-    for mode in Mode:
-        assert Imdsv2Aspect(mode.value) is not None
+@pytest.mark.parametrize("mode", list(Mode))
+def test_every_mode_is_accepted_as_a_plain_string(mode: Mode) -> None:
+    aspect = Imdsv2Aspect(mode.value)
+    # The mode is read on the first visit, where an argument wins over any context.
+    aspect.visit(
+        cdk.Stack(cdk.App(context={"cdk-imds:mode": "fix" if mode is not Mode.FIX else "warn"}), "S")
+    )
+    assert aspect.settings is not None and aspect.settings.mode is mode
 
 
 def test_fix_covers_the_other_resources_with_one_imdsv2_switch() -> None:
