@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -142,7 +143,10 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field rather than dataclasses.asdict, which deep-copies every value: the JSON and
+        # SARIF reports call this once per finding. Only ``extra`` is a container; it is copied.
+        data = {name: getattr(self, name) for name in _FINDING_FIELDS}
+        data["extra"] = copy.deepcopy(self.extra) if self.extra else {}
         data["rule"] = self.rule.value
         data["severity"] = self.severity.value
         if not data["extra"]:
@@ -151,6 +155,9 @@ class Finding:
             if data[key] is None:
                 del data[key]
         return data
+
+
+_FINDING_FIELDS = tuple(field.name for field in fields(Finding))
 
 
 @dataclass(frozen=True)
