@@ -33,6 +33,8 @@ CRASH_SIGNS = re.compile(
 _REPORT_BLOCK = re.compile(r"^(ERROR|WARNING|INFO) .*\(cdk-imds\)\n\s+(\S+) ", re.M)
 # Construct annotations: "[Warning at /Plain/X] cdk-imds: ..." (one line each).
 _ANNOTATION = re.compile(r"^\[(Error|Warning|Info) at /([^\]\s]+)\] (.*)$", re.M)
+# cdk-imds's own lines: "ERROR <where>: IMDSV2_REQUIRED: <message naming the constructs>".
+_OWN_LINE = re.compile(r"^(ERROR|WARNING) (.*(?:IMDSV2_|IMDS_|cdk-imds).*)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,40 @@ class Run:
         return found
 
     @cached_property
+    def messages(self) -> list[tuple[str, str]]:
+        """(severity, text) of every cdk-imds finding: a construct named in the text is reported too
+        (an asset template's finding names the product that deploys it in its message)."""
+        found = [
+            (
+                violation.get("severity", "error").lower(),
+                f"{violation.get('description', '')} {violation.get('suggestedFix', '')}",
+            )
+            for violation in self.plugin_violations
+        ]
+        found += [(severity.lower(), text) for severity, text in _OWN_LINE.findall(self.output)]
+        found += [
+            (severity.lower(), message)
+            for severity, _, message in _ANNOTATION.findall(self.output)
+            if PLUGIN in message
+        ]
+        return found
+
+    @cached_property
     def report_text(self) -> str:
         """The CLI's output and cdk-imds's violations as text: where a name must appear."""
         return self.output + "\n" + json.dumps(self.plugin_violations)
 
     def reported_under(self, path: str, severities: Iterable[str]) -> list[str]:
+        """What cdk-imds reported, at one of ``severities``, on ``path`` or a construct below it."""
         wanted = set(severities)
-        return sorted({p for severity, p in self.reported if severity in wanted and under(p, path)})
+        named = re.compile(r"(?<![\w/.-])" + re.escape(path) + r"(?![\w.-])")
+        evidence = {p for severity, p in self.reported if severity in wanted and under(p, path)}
+        evidence |= {
+            f"{path} (named: {text[:120]})"
+            for severity, text in self.messages
+            if severity in wanted and named.search(text)
+        }
+        return sorted(evidence)
 
     @cached_property
     def deployed(self) -> list[Deployed]:
