@@ -58,8 +58,8 @@ def add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         if action.dest == "output":
             action.help = "write the report to FILE instead of stdout (--organization: a directory)"
             action.metavar = "FILE|DIR"
-    add_organization_arguments(audit, "audit")
-    audit.add_argument(
+    organization = add_organization_arguments(audit, "audit")
+    organization.add_argument(
         "--resume",
         action="store_true",
         help="with --organization -o DIR: skip the accounts DIR already holds complete reports of",

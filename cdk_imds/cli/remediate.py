@@ -96,8 +96,8 @@ def add_remediate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     remediate.add_argument(
         "--revert", metavar="FILE", help="undo the run recorded in FILE (dry run unless --apply)"
     )
-    add_organization_arguments(remediate, "remediate")
-    remediate.add_argument(
+    organization = add_organization_arguments(remediate, "remediate")
+    organization.add_argument(
         "--plan-dir",
         metavar="DIR",
         help="with --organization --apply: record each account's changes in DIR/<account id>.json",

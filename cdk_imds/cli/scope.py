@@ -80,8 +80,9 @@ def account_ids(text: str) -> list[str]:
     return ids
 
 
-def add_organization_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    """Which accounts of an organization to read, and how to get into them."""
+def add_organization_arguments(parser: argparse.ArgumentParser, command: str) -> argparse._ArgumentGroup:
+    """Which accounts of an organization to read, and how to get into them; returns the group for
+    the command's own organization flags."""
     default_role, default_workers = DEFAULT_ROLE_NAME, DEFAULT_MAX_WORKERS
     group = parser.add_argument_group("organization")
     group.add_argument(
@@ -120,6 +121,7 @@ def add_organization_arguments(parser: argparse.ArgumentParser, command: str) ->
         metavar="N",
         help=f"account-regions read at once (default: {default_workers})",
     )
+    return group
 
 
 def check_organization(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
