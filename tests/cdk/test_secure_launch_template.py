@@ -209,11 +209,50 @@ def test_an_instance_profile_passes_through(synthesized: Synthesized, resource_o
     assert data["MetadataOptions"] == REQUIRED_ONE_HOP
 
 
-def test_role_and_security_group_make_it_grantable_and_connectable(synthesized: Synthesized) -> None:
-    everything = synthesized.templates["Everything"]
-    assert everything.role is not None
-    assert everything.grant_principal is not None
-    assert len(everything.connections.security_groups) == 1
+def _template_and_peer(
+    with_role_and_group: bool,
+) -> tuple[cdk.Stack, SecureLaunchTemplate, ec2.SecurityGroup]:
+    stack = cdk.Stack(cdk.App(), "Grants")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[])
+    extra: dict[str, Any] = {}
+    if with_role_and_group:
+        extra["role"] = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+        extra["security_group"] = ec2.SecurityGroup(stack, "Sg", vpc=vpc)
+    return stack, SecureLaunchTemplate(stack, "Lt", **extra), ec2.SecurityGroup(stack, "Peer", vpc=vpc)
+
+
+def _id(stack: cdk.Stack, construct: Any) -> str:
+    return stack.get_logical_id(construct.node.default_child)
+
+
+def test_role_and_security_group_make_it_grantable_and_connectable() -> None:
+    # Given a template with a role and a security group
+    stack, template, peer = _template_and_peer(with_role_and_group=True)
+    # When it is granted a read and opened to a peer
+    iam.Grant.add_to_principal(grantee=template, actions=["s3:GetObject"], resource_arns=["arn:aws:s3:::b/*"])
+    template.connections.allow_from(peer, ec2.Port.tcp(443))
+    # Then the grant is a policy on that role, and the peer may reach its security group
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    policies = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    assert [(p["Roles"], p["PolicyDocument"]["Statement"]) for p in policies] == [
+        (
+            [{"Ref": _id(stack, stack.node.find_child("Role"))}],
+            [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": "arn:aws:s3:::b/*"}],
+        )
+    ]
+    ingress = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    assert [(i["IpProtocol"], i["FromPort"], i["ToPort"]) for i in ingress] == [("tcp", 443, 443)]
+    assert ingress[0]["GroupId"] == {"Fn::GetAtt": [_id(stack, stack.node.find_child("Sg")), "GroupId"]}
+    assert ingress[0]["SourceSecurityGroupId"] == {"Fn::GetAtt": [_id(stack, peer), "GroupId"]}
+
+
+def test_grant_and_connection_control_without_role_or_group_they_are_refused() -> None:
+    # The control for the test above: a template without a role and a group is neither
+    _, template, peer = _template_and_peer(with_role_and_group=False)
+    with pytest.raises(RuntimeError, match="IGrantable if a role is provided"):
+        iam.Grant.add_to_principal(grantee=template, actions=["s3:GetObject"], resource_arns=["*"])
+    with pytest.raises(RuntimeError, match="IConnectable if a securityGroup is provided"):
+        template.connections.allow_from(peer, ec2.Port.tcp(443))
 
 
 # --- refusals: raised at construction, before anything is added to the tree --------------------------
