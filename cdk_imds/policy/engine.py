@@ -67,7 +67,9 @@ def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
                 produced.append(_over_budget(context, error))
             except Exception as error:
                 produced.append(_crash(context, error))
-        yield from _finalize(context, produced, options)
+        metadata = resource.get("Metadata")
+        if produced or (type(metadata) is dict and SUPPRESSION_KEY in metadata):
+            yield from _finalize(context, produced, options)
 
 
 _Candidate = tuple[str, dict[str, Any], tuple[Rule, ...]]

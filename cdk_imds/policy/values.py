@@ -140,10 +140,18 @@ def _evaluate(node: dict[str, Any], handler: _Handler, scope: Scope, depth: int)
 
 
 def lookup(node: Any, path: tuple[str, ...], scope: Scope, depth: int = 0) -> list[Candidate]:
-    """Candidates of ``node[path[0]][path[1]]...``, expanding intrinsics at every level."""
-    candidates = expand(node, scope, depth)
+    """Candidates of ``node[path[0]][path[1]]...``, expanding intrinsics at every level.
+
+    Like ``expand``, the list returned may be shared: never modify it.
+    """
     if not path:
-        return candidates
+        return expand(node, scope, depth)
+    if type(node) is dict and (len(node) != 1 or next(iter(node)) not in _INTRINSICS):
+        # A plain object, the usual case: step in without building a list of one candidate.
+        if path[0] in node:
+            return lookup(node[path[0]], path[1:], scope, depth + 1)
+        return [ABSENT]
+    candidates = expand(node, scope, depth)
     if len(candidates) > 1:
         # Each candidate is looked into: shared nodes make this fan out, so it is charged.
         scope.charge(len(candidates))

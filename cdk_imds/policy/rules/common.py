@@ -86,6 +86,8 @@ def launch_findings(
             context.scope.charge(len(own_overrides) * len(sets))
             sets = [merged(own, base) for own in own_overrides for base in sets]
         judgement = judge_options(sets)
+        if judgement.verdict is Verdict.PASS and not launch.pinned_versions:
+            continue  # the usual case: nothing to say, so no names to build
         name = target.describe(context.scope)
         related = (
             target.logical_id
