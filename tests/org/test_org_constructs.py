@@ -9,19 +9,17 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 from setuptools import find_packages
 
 from cdk_imds.org import (
     AccountImdsDefaults,
     GuardrailConfigurationError,
-    GuardrailOptions,
     Imdsv2DeclarativePolicy,
     Imdsv2GuardrailPolicy,
-    guardrail_policy_document,
 )
 from cdk_imds.org.account_defaults import HANDLER_DIRECTORY
-from cdk_imds.org.documents import role_arn_pattern
+from tests.org.iam_eval import Request, denied_by
 
 ROOT = Path(__file__).resolve().parents[2]
 OU = "ou-ab12-cd34ef56"
@@ -36,40 +34,89 @@ def _policies(template: Template) -> dict[str, Any]:
 # Imdsv2GuardrailPolicy
 
 
-def test_guardrail_synthesizes_an_scp_with_its_document_as_an_object() -> None:
-    stack = cdk.Stack(cdk.App(), "Org")
-    guardrail = Imdsv2GuardrailPolicy(
-        stack,
-        "Guardrail",
-        target_ids=[OU, ACCOUNT],
-        max_hop_limit=2,
-        deny_imdsv1_role_credentials=True,
-        break_glass_role_names=["BreakGlass"],
-    )
-    template = Template.from_stack(stack)
+INSTANCE = "arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0"
+DEVELOPER = "arn:aws:iam::111122223333:role/Developer"
+BREAK_GLASS = "arn:aws:iam::111122223333:role/BreakGlass"
 
-    expected = guardrail_policy_document(
-        GuardrailOptions(
-            max_hop_limit=2,
-            deny_imdsv1_role_credentials=True,
-            exempt_principal_arns=(role_arn_pattern("BreakGlass"),),
-        )
+
+def _launch(principal: str, tokens: str, hops: str = "1") -> Request:
+    context = {"aws:PrincipalArn": principal, "ec2:MetadataHttpTokens": tokens}
+    return Request("ec2:RunInstances", INSTANCE, {**context, "ec2:MetadataHttpPutResponseHopLimit": hops})
+
+
+# What the synthesized SCP must deny, and only that, for the options the test gives: judged by
+# tests/org/iam_eval.py on the Content as written, not compared with the document function.
+GUARDRAIL_VERDICTS = [
+    (_launch(DEVELOPER, "required"), []),
+    (_launch(DEVELOPER, "optional"), ["RequireImdsv2OnLaunch"]),
+    (_launch(DEVELOPER, "required", hops="3"), ["MaxImdsHopLimitOnLaunch"]),
+    (_launch(DEVELOPER, "required", hops="2"), []),
+    (_launch(BREAK_GLASS, "optional", hops="3"), []),
+    (
+        Request("ec2:ModifyInstanceMetadataOptions", INSTANCE, {"ec2:Attribute/HttpTokens": "optional"}),
+        ["DenyImdsv2OptOut"],
+    ),
+    (
+        Request("ec2:ModifyInstanceMetadataDefaults", "*", {"ec2:Attribute/HttpTokens": "no-preference"}),
+        ["DenyWeakerImdsAccountDefaults"],
+    ),
+    (
+        Request(
+            "s3:GetObject", "arn:aws:s3:::b/k", {"ec2:RoleDelivery": "1.0", "aws:PrincipalArn": BREAK_GLASS}
+        ),
+        ["DenyImdsv1RoleCredentials"],
+    ),
+    (Request("s3:GetObject", "arn:aws:s3:::b/k", {"ec2:RoleDelivery": "2.0"}), []),
+]
+
+
+def _guardrail_content(**options: Any) -> tuple[Imdsv2GuardrailPolicy, cdk.Stack, dict[str, Any]]:
+    stack = cdk.Stack(cdk.App(), "Org")
+    guardrail = Imdsv2GuardrailPolicy(stack, "Guardrail", target_ids=[OU, ACCOUNT], **options)
+    (policy,) = _policies(Template.from_stack(stack)).values()
+    return guardrail, stack, policy["Properties"]
+
+
+def test_guardrail_synthesizes_an_scp_that_denies_what_its_options_say() -> None:
+    # Given a guardrail with a hop limit, role-credential protection and a break-glass role
+    guardrail, stack, properties = _guardrail_content(
+        max_hop_limit=2, deny_imdsv1_role_credentials=True, break_glass_role_names=["BreakGlass"]
     )
-    template.resource_count_is("AWS::Organizations::Policy", 1)
-    template.has_resource_properties(
-        "AWS::Organizations::Policy",
-        {
-            "Type": "SERVICE_CONTROL_POLICY",
-            "Name": "cdk-imds-imdsv2-guardrail",
-            "TargetIds": [OU, ACCOUNT],
-            # An object, not a JSON string: CloudFormation drift detection needs that.
-            "Content": Match.exact(expected),
-        },
-    )
-    assert guardrail.document == expected
+    # Then one SCP, attached to the targets, named, with its document as an object (not a JSON
+    # string: CloudFormation drift detection needs that) ...
+    assert {key: properties[key] for key in ("Type", "Name", "TargetIds")} == {
+        "Type": "SERVICE_CONTROL_POLICY",
+        "Name": "cdk-imds-imdsv2-guardrail",
+        "TargetIds": [OU, ACCOUNT],
+    }
+    content = properties["Content"]
+    assert isinstance(content, dict)
+    # ... which denies exactly what the options ask for, as IAM would evaluate it
+    for request, denied in GUARDRAIL_VERDICTS:
+        assert denied_by(content, request) == denied, request
+    # and the construct's attributes are what was synthesized
+    assert guardrail.document == content
     assert stack.resolve(guardrail.policy_id) == {
         "Fn::GetAtt": [stack.resolve(guardrail.policy.logical_id), "Id"]
     }
+
+
+def test_guardrail_control_without_options_the_optional_statements_deny_nothing() -> None:
+    # The control for the test above: without those options, the same requests get only the
+    # default statements' verdicts (and the break-glass role is no longer exempt)
+    _, _, properties = _guardrail_content()
+    verdicts = [denied_by(properties["Content"], request) for request, _ in GUARDRAIL_VERDICTS]
+    assert verdicts == [
+        [],
+        ["RequireImdsv2OnLaunch"],
+        [],
+        [],
+        ["RequireImdsv2OnLaunch"],
+        ["DenyImdsv2OptOut"],
+        ["DenyWeakerImdsAccountDefaults"],
+        [],
+        [],
+    ]
 
 
 def test_guardrail_without_targets_is_not_attached() -> None:
