@@ -186,7 +186,7 @@ def test_all_regions_reads_every_region(
     # When every region is audited
     code = main(["audit", "--all-regions", "--format", "json"])
 
-    # Then groups, templates' launchers and instances are read in each region, and the far
+    # Then groups and instances are read in each region, and the far
     # region's group is found there
     assert code == EXIT_FINDINGS
     assert len(regions) > 10
