@@ -18,7 +18,7 @@ class TemplateSource:
     logical ids to construct paths from the manifest, for templates synthesized without
     ``aws:cdk:path`` metadata. A nested stack's template has ``parent`` and ``parent_logical_id``
     (its ``AWS::CloudFormation::Stack`` resource in the parent), so parameters the parent passes in
-    can be followed.
+    can be followed. A template asset has ``deployed_by``.
     """
 
     path: str
@@ -29,6 +29,9 @@ class TemplateSource:
     construct_paths: Mapping[str, str] = field(default_factory=dict)
     parent: TemplateSource | None = None
     parent_logical_id: str | None = None
+    # For a template shipped as a file asset (a Service Catalog product, a StackSet): the construct
+    # path (or stack/logical id) of the resource that deploys it.
+    deployed_by: str | None = None
 
     @property
     def label(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cdk_imds.errors import AssemblyError, TemplateError
 from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources.assets import template_assets
 from cdk_imds.sources.template import load_template
 
 MANIFEST = "manifest.json"
@@ -113,7 +114,9 @@ class _ConstructPaths(Mapping[str, str]):
 def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str]) -> None:
     # A Stage directory that points back at an enclosing assembly would otherwise recurse forever.
     ancestors = ancestors | {os.path.realpath(directory)}
-    for artifact_id, artifact in _read_artifacts(directory).items():
+    first_source = len(loaded.sources)
+    artifacts = _read_artifacts(directory)
+    for artifact_id, artifact in artifacts.items():
         if not isinstance(artifact, dict):
             loaded.problems.append(
                 AssemblyError(directory, f"{MANIFEST}: artifact {artifact_id!r} is not an object")
@@ -122,6 +125,7 @@ def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str
             _load_stack(directory, artifact_id, artifact, loaded)
         elif artifact.get("type") == _ASSEMBLY_ARTIFACT:
             _load_stage(directory, artifact_id, artifact, loaded, ancestors)
+    template_assets(directory, artifacts, loaded, first_source)
 
 
 def _read_artifacts(directory: str) -> dict[str, Any]:

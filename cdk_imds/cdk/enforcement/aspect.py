@@ -13,9 +13,10 @@ construct and has it sweep its Stage once (``sweep_from``): no per-construct cal
 Add it at ``Imdsv2Aspect.PRIORITY`` (or use ``cdk_imds.enforce``): at that priority it runs after
 the aspects of default and mutating priority, sees what they added, and its override comes last.
 
-Limits, by design of what Python can see before synthesis: escape-hatch overrides are invisible,
-so FIX overrides them without a note of its own and WARN judges the constructs' properties only;
-FAIL, and FIX's safety net, judge the written templates through the plugin and see everything.
+Every mode judges the written templates through the validation plugin (``plugin.py``), which sees
+everything: escape hatches, CDK's own aspects, every Stage and template asset. FAIL fails on its
+errors, FIX on what it could not fix, WARN only reports them. Escape-hatch overrides are invisible
+before synthesis, so FIX overrides them without a note of its own.
 """
 
 from __future__ import annotations
@@ -46,10 +47,8 @@ from cdk_imds.cdk.enforcement.config import (
     parse_mode,
     resolve_settings,
 )
-from cdk_imds.cdk.enforcement.judge import judge_stack
-from cdk_imds.cdk.enforcement.plugin import Imdsv2ValidationPlugin
-from cdk_imds.policy import Options
-from cdk_imds.policy.rules import CANDIDATE_TYPES
+from cdk_imds.cdk.enforcement.plugin import register_plugin
+from cdk_imds.cdk.enforcement.service_defaults import ATTACHABLE, attach
 
 __all__ = ["ASPECT_PRIORITY", "Imdsv2Aspect", "Mode"]
 
@@ -60,8 +59,6 @@ FIX_NOTE = "cdk-imds: set "
 # The metadata type of an info annotation (cloud assembly schema: ArtifactMetadataEntryType.INFO).
 INFO_METADATA = "aws:cdk:info"
 
-# Per app, its plugin: one report per app however many aspects are added.
-_PLUGINS: weakref.WeakKeyDictionary[IConstruct, Imdsv2ValidationPlugin] = weakref.WeakKeyDictionary()
 # Per app, resource (jsii object id) -> fixable, for every resource inspected so far: the read and
 # the note are done once per resource however many aspects and visits reach it; only the override
 # is repeated (it must come after whatever a lower-priority aspect did on that visit).
@@ -102,6 +99,15 @@ class Imdsv2Aspect:
         self._settings: Settings | None = None
         self._inspected: dict[str, bool] = {}
         self._sweep_scope: IConstruct | None = None
+        # Stages are synthesized before an App's aspects run: from now on each one created, and
+        # at app.synth() each one not yet covered, gets an aspect of its own (stages.py).
+        from cdk_imds.cdk.enforcement.stages import activate
+
+        activate()
+
+    def resolve(self, scope: IConstruct) -> Settings:
+        """The settings this aspect enforces in ``scope``: its arguments, then the context there."""
+        return resolve_settings(scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning)
 
     def sweep_from(self, scope: IConstruct) -> Imdsv2Aspect:
         """Judge ``scope`` when visited on any node, for an aspect added to a single leaf.
@@ -129,40 +135,35 @@ class Imdsv2Aspect:
             # The whole cost of a construct that is not a candidate: a type check against a
             # per-class cache, no jsii round trip.
             resource_type = candidate_type(node)
-            spec = FIXABLE.get(resource_type) if resource_type is not None else None
-            if spec is not None:
+            if resource_type is not None:
                 assert isinstance(node, cdk.CfnResource)
-                fix(node, spec, self._inspected)
+                fix_resource(node, resource_type, self._inspected)
 
     def _start(self, scope: IConstruct) -> Settings:
         """First visit: settings from the context, the plugin, and the sweep where one is due."""
-        settings = self._settings = resolve_settings(
-            scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning
-        )
+        settings = self._settings = self.resolve(scope)
         root = scope.node.root
         self._inspected = _INSPECTED.setdefault(root, {})
+        # WARN judges the templates as written, like FAIL, through the plugin: only they show what
+        # CDK's own aspects and escape hatches did, and an L2's lazy properties cannot be read
+        # from Python before synthesis.
         register_plugin(root, settings.options, fail=settings.mode is not Mode.WARN)
-        if settings.mode is Mode.WARN:
-            # WARN judges each stack as a whole, so it always sweeps; per-construct visits then
-            # have nothing left to do.
-            _warn(_in_stage(scope, CANDIDATE_TYPES), settings.options)
-        elif settings.mode is Mode.FIX and self._sweep_scope is not None:
-            for node, resource_type in _in_stage(scope, FIXABLE):
-                fix(node, FIXABLE[resource_type], self._inspected)
+        if settings.mode is Mode.FIX and self._sweep_scope is not None:
+            for node, resource_type in _in_stage(scope, _FIX_TYPES):
+                fix_resource(node, resource_type, self._inspected)
         return settings
 
 
-def register_plugin(root: IConstruct, options: Options, fail: bool = True) -> None:
-    """Adds the validation plugin to the app once, however many aspects ask for it.
+# What FIX changes: the resources with an IMDS switch, and those that launch from a service default.
+_FIX_TYPES = frozenset(FIXABLE) | ATTACHABLE
 
-    A failing request wins over a report-only one (WARN) made earlier, with its options.
-    """
-    plugin = _PLUGINS.get(root)
-    if plugin is None:
-        plugin = _PLUGINS[root] = Imdsv2ValidationPlugin(options, fail=fail)
-        cdk.Validations.of(root).add_plugins(plugin)
-    elif fail and not plugin.fails:
-        plugin.make_failing(options)
+
+def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: dict[str, bool]) -> None:
+    spec = FIXABLE.get(resource_type)
+    if spec is not None:
+        fix(node, spec, inspected)
+    elif resource_type in ATTACHABLE:
+        attach(node, resource_type, inspected)
 
 
 def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> None:
@@ -208,15 +209,3 @@ def _in_stage(scope: IConstruct, types: Collection[str]) -> list[tuple[cdk.CfnRe
     stacks, nested = stage_layout(scope)
     # Without nested Stages one selection from the scope is the same set, in one call.
     return select(stacks if nested else [scope], types)
-
-
-def _warn(found: list[tuple[cdk.CfnResource, str]], options: Options) -> None:
-    by_stack: dict[str, tuple[cdk.Stack, list[tuple[cdk.CfnResource, str]]]] = {}
-    for node, resource_type in found:
-        # The resource's own stack, a nested one included: its template and its parameters.
-        stack = cdk.Stack.of(node)
-        by_stack.setdefault(identity(stack), (stack, []))[1].append((node, resource_type))
-    for stack, resources in by_stack.values():
-        for node, finding in judge_stack(stack, resources, options):
-            message = f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
-            cdk.Annotations.of(node).add_warning_v2(f"cdk-imds:{finding.rule}", message)

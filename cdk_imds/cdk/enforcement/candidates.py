@@ -177,6 +177,12 @@ OPAQUE = Opaque()
 _TOKEN_MARK = "Token["
 
 
+def raw_properties(node: cdk.CfnResource) -> Any:
+    """The resource's properties as its constructor got them, in one round trip; OPAQUE for a token."""
+    properties = node._cfn_properties
+    return properties if isinstance(properties, Mapping) else OPAQUE
+
+
 def visible_value(node: cdk.CfnResource, spec: FixSpec) -> Any:
     """The switch as the construct's properties say (escape-hatch overrides are not visible here).
 

@@ -9,10 +9,12 @@ reported as ``cdk-imds::<RULE>``, which ``Validations.of(scope).acknowledge(...)
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Sequence
 
 import aws_cdk as cdk
 import jsii
+from constructs import IConstruct
 
 from cdk_imds import __version__
 from cdk_imds.errors import InputError
@@ -40,6 +42,8 @@ class Imdsv2ValidationPlugin:
     def __init__(self, options: Options | None = None, *, fail: bool = True) -> None:
         self._options = options or Options()
         self._fail = fail
+        self._failed = False
+        self._errors = 0
 
     @property
     def fails(self) -> bool:
@@ -63,19 +67,80 @@ class Imdsv2ValidationPlugin:
     def rule_ids(self) -> list[str]:
         return [rule.value for rule in RuleId] + [_INPUT_RULE]
 
+    @property
+    def errors(self) -> int:
+        """Errors the last validation found (reported as warnings when it does not fail)."""
+        return self._errors
+
+    @property
+    def failed(self) -> bool:
+        """Whether the last validation found errors that fail synthesis (before acknowledgements)."""
+        return self._failed
+
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        loaded = templates_under(context.template_paths)
+        loaded = deployed_templates(context)
         result = check_sources(loaded.sources, self._options)
-        # Report-only (WARN mode): errors are reported as warnings, as WARN's annotations are.
+        # Report-only (WARN mode): errors are reported as warnings.
         ceiling = None if self._fail else Severity.WARNING
+        # A template asset's findings say which asset, and what deploys it: CDK cannot map them to
+        # a construct of its own.
+        assets = {source.path: source.label for source in loaded.sources if source.deployed_by}
         violations = [
-            _violation(finding, ceiling) for finding in result.findings if finding.severity in _REPORTED
+            _violation(finding, ceiling, assets.get(finding.template))
+            for finding in result.findings
+            if finding.severity in _REPORTED
         ]
         violations += [_unreadable(problem, ceiling) for problem in loaded.problems]
-        failed = self._fail and (bool(loaded.problems) or result.failed)
-        return cdk.PolicyValidationPluginReport(
-            success=not failed, violations=violations, plugin_version=__version__
+        self._errors = len(loaded.problems) + sum(
+            1 for finding in result.findings if finding.severity is Severity.ERROR
         )
+        self._failed = self._fail and (bool(loaded.problems) or result.failed)
+        return cdk.PolicyValidationPluginReport(
+            success=not self._failed, violations=violations, plugin_version=__version__
+        )
+
+
+# Per app, its plugin: one report per app however many aspects are added.
+_PLUGINS: weakref.WeakKeyDictionary[IConstruct, Imdsv2ValidationPlugin] = weakref.WeakKeyDictionary()
+
+
+def register_plugin(root: IConstruct, options: Options, fail: bool = True) -> Imdsv2ValidationPlugin:
+    """Adds the validation plugin to the app once, however many aspects ask for it.
+
+    A failing request wins over a report-only one (WARN) made earlier, with its options.
+    """
+    plugin = _PLUGINS.get(root)
+    if plugin is None:
+        plugin = _PLUGINS[root] = Imdsv2ValidationPlugin(options, fail=fail)
+        cdk.Validations.of(root).add_plugins(plugin)
+    elif fail and not plugin.fails:
+        plugin.make_failing(options)
+    return plugin
+
+
+def plugin_of(root: IConstruct) -> Imdsv2ValidationPlugin | None:
+    return _PLUGINS.get(root)
+
+
+def deployed_templates(context: cdk.IPolicyValidationContext) -> Loaded:
+    """Every template the app's assembly deploys, whichever stacks CDK asked about.
+
+    CDK asks a plugin about the stacks of the Stages it was added to, and the CLI then reports only
+    the stacks it selected; a guardrail must not depend on either. So the whole assembly is read
+    from the app's output directory: every Stage's stacks, nested stacks and template assets
+    (Service Catalog products, StackSets). The paths CDK passed are the fallback when the app's
+    directory cannot be had.
+    """
+    directory = _app_directory(context)
+    if directory is not None:
+        return load_paths([directory])
+    return templates_under(context.template_paths)
+
+
+def _app_directory(context: cdk.IPolicyValidationContext) -> str | None:
+    app = context.app_construct
+    outdir = getattr(app, "outdir", None) if isinstance(app, cdk.Stage) else None
+    return outdir if isinstance(outdir, str) and os.path.isfile(os.path.join(outdir, MANIFEST)) else None
 
 
 def templates_under(template_paths: Sequence[str]) -> Loaded:
@@ -116,11 +181,12 @@ def _top_level_path(source: TemplateSource) -> str:
     return os.path.realpath(source.path)
 
 
-def _violation(finding: Finding, ceiling: Severity | None) -> cdk.PolicyViolation:
+def _violation(finding: Finding, ceiling: Severity | None, asset: str | None) -> cdk.PolicyViolation:
     location = finding.property_path.split("/", 2)[-1] if finding.property_path else "Properties"
+    where = f"{asset}, resource {finding.construct_path or finding.logical_id}: " if asset else ""
     return cdk.PolicyViolation(
         rule_name=finding.rule.value,
-        description=finding.message,
+        description=where + finding.message,
         fix=finding.fix or None,
         severity=(ceiling or finding.severity).value,
         violating_resources=[

@@ -156,11 +156,14 @@ def _service_default(context: ResourceContext, noun: str, *path: str) -> Finding
 
 def _service_default_hint(context: ResourceContext) -> str:
     if context.type == "AWS::EKS::Nodegroup":
-        blocked = [key for key in ("DiskSize", "RemoteAccess") if key in context.properties]
+        moves = {
+            "DiskSize": "DiskSize (as a block device mapping)",
+            "RemoteAccess": "RemoteAccess (as a key pair and security groups)",
+        }
+        blocked = [move for key, move in moves.items() if key in context.properties]
         if blocked:
             # EKS refuses a launch template next to either: they move into the template.
             return (
-                f"; move {' and '.join(blocked)} into that launch template (block device mappings, "
-                "key pair and security groups), since EKS rejects them next to one."
+                f"; move {' and '.join(blocked)} into it, since EKS rejects them next to a launch template."
             )
     return "."

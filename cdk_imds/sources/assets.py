@@ -1,0 +1,156 @@
+"""CloudFormation templates an assembly ships as file assets: Service Catalog products, StackSets, ...
+
+A stack can deploy a template it does not contain: a Service Catalog product's provisioning
+artifact (``LoadTemplateFromURL``), a StackSet's or a custom resource's ``TemplateURL``. CDK stages
+such a template as a file asset (a ``ProductStack``'s own template, a file given to
+``CloudFormationTemplate.from_asset``) and the stack refers to it by the asset's object key. These
+templates are deployed as surely as the stacks are, so they are judged too.
+
+Which assets are templates: every file asset of an assembly's asset manifests that is not already
+loaded (stack and nested stack templates are assets too), has a template's file extension and parses
+to a mapping with ``Resources``. Its deployer is the resource whose properties mention the asset's
+object key. Nothing is read unless the assembly has such an asset, so plain apps pay only for
+reading the asset manifests (small).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cdk_imds.errors import TemplateError
+from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources.template import load_template
+
+ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
+_TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+# Properties through which a resource deploys a template from a URL.
+_TEMPLATE_URL_KEYS = ("TemplateURL", "LoadTemplateFromURL")
+
+
+@dataclass(frozen=True)
+class FileAsset:
+    path: str
+    display_name: str
+    object_keys: tuple[str, ...]
+
+
+def template_assets(
+    directory: str, artifacts: dict[str, Any], loaded: Loaded, first_source: int
+) -> None:
+    """Adds the template assets of the assembly in ``directory`` to ``loaded``.
+
+    ``first_source`` is where this assembly's own stack templates start in ``loaded.sources``.
+    """
+    own_sources = loaded.sources[first_source:]
+    known = {os.path.realpath(source.path) for source in own_sources}
+    candidates = [
+        asset
+        for asset in _file_assets(directory, artifacts)
+        if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and os.path.realpath(asset.path) not in known
+    ]
+    mentions = _resource_texts(own_sources) if candidates else []
+    for asset in candidates:
+        deployer = _deployer(asset, mentions)
+        try:
+            body = load_template(asset.path)
+        except TemplateError as error:
+            # A file some resource deploys as a template must be readable; any other JSON or YAML
+            # asset (a state machine definition, a config file) is none of cdk-imds's business.
+            if deployer is not None:
+                loaded.problems.append(error)
+            continue
+        parent, logical_id = deployer if deployer is not None else (None, None)
+        deployed_by = _construct_path(parent, logical_id) if parent and logical_id else None
+        where = deployed_by or (f"{parent.label}/{logical_id}" if parent and logical_id else None)
+        name = os.path.basename(asset.path)
+        loaded.sources.append(
+            TemplateSource(
+                path=asset.path,
+                body=body,
+                stack=f"{parent.stack}-{logical_id}" if parent and logical_id else None,
+                display_name=f"{where} (template asset {name})" if where else f"template asset {name}",
+                environment=parent.environment if parent else None,
+                deployed_by=where or "no resource of the assembly names it",
+            )
+        )
+
+
+def _file_assets(directory: str, artifacts: dict[str, Any]) -> Iterator[FileAsset]:
+    for artifact in artifacts.values():
+        if not isinstance(artifact, dict) or artifact.get("type") != ASSET_MANIFEST_ARTIFACT:
+            continue
+        properties = artifact.get("properties")
+        name = properties.get("file") if isinstance(properties, dict) else None
+        if not isinstance(name, str):
+            continue
+        try:
+            with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                manifest = json.load(handle)
+        except (OSError, ValueError, RecursionError):
+            continue  # publishing will fail on it; nothing here says it holds a template
+        files = manifest.get("files") if isinstance(manifest, dict) else None
+        for entry in (files or {}).values() if isinstance(files, dict) else ():
+            asset = _file_asset(directory, entry)
+            if asset is not None:
+                yield asset
+
+
+def _file_asset(directory: str, entry: Any) -> FileAsset | None:
+    if not isinstance(entry, dict):
+        return None
+    source = entry.get("source")
+    if not isinstance(source, dict) or source.get("packaging", "file") != "file":
+        return None
+    path = source.get("path")
+    if not isinstance(path, str) or not path:
+        return None
+    destinations = entry.get("destinations")
+    keys = tuple(
+        destination["objectKey"]
+        for destination in (destinations.values() if isinstance(destinations, dict) else ())
+        if isinstance(destination, dict) and isinstance(destination.get("objectKey"), str)
+    )
+    display = entry.get("displayName")
+    return FileAsset(os.path.join(directory, path), display if isinstance(display, str) else path, keys)
+
+
+def _resource_texts(sources: list[TemplateSource]) -> list[tuple[TemplateSource, str, str]]:
+    """Each resource's properties as JSON text, to search for object keys (only built when needed)."""
+    texts = []
+    for source in sources:
+        resources = source.body.get("Resources")
+        for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
+            if isinstance(resource, dict) and isinstance(resource.get("Properties"), dict):
+                texts.append((source, logical_id, json.dumps(resource["Properties"])))
+    return texts
+
+
+def _deployer(
+    asset: FileAsset, mentions: list[tuple[TemplateSource, str, str]]
+) -> tuple[TemplateSource, str] | None:
+    """The resource that deploys ``asset``: the first whose template-URL property names its object key.
+
+    Falls back to any resource mentioning the key, for resources that take the URL elsewhere.
+    """
+    keys = [key for key in asset.object_keys if key]
+    fallback: tuple[TemplateSource, str] | None = None
+    for source, logical_id, text in mentions if keys else ():
+        if not any(key in text for key in keys):
+            continue
+        if any(f'"{url_key}"' in text for url_key in _TEMPLATE_URL_KEYS):
+            return source, logical_id
+        fallback = fallback or (source, logical_id)
+    return fallback
+
+
+def _construct_path(source: TemplateSource, logical_id: str) -> str | None:
+    resource = source.body["Resources"].get(logical_id)
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    if isinstance(path, str) and path:
+        return path.removesuffix("/Resource")
+    return source.construct_paths.get(logical_id)
