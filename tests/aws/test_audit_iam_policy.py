@@ -1,4 +1,5 @@
-"""The shipped IAM policy allows exactly the calls `cdk-imds audit` makes, and only reads."""
+"""The shipped audit policy allows each authorization the calls of `cdk-imds audit` (and of the
+remediate dry run) need, with the resources and conditions those calls touch, and only reads."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ import json
 from importlib.resources import files
 from typing import Any
 
+import boto3
 import pytest
 
 from cdk_imds.aws.audit import run_audit
 from cdk_imds.cli import main
 from tests.aws.conftest import OPTIONAL, Account
-from tests.aws.recording import CallLog, hook_sessions
-
-# botocore's service ids -> IAM action prefixes (they differ: "Auto Scaling", "CloudWatch", ...).
-_IAM_PREFIX = {"Auto Scaling": "autoscaling", "EC2": "ec2", "CloudWatch": "cloudwatch", "STS": "sts"}
+from tests.aws.iam_requests import UNSCOPED, CallRecorder, authorizations
+from tests.aws.recording import hook_sessions
+from tests.org.iam_eval import Request, allowed
 
 
 def _policy() -> dict[str, Any]:
@@ -24,23 +25,27 @@ def _policy() -> dict[str, Any]:
 
 
 def _allowed_actions() -> set[str]:
-    actions: set[str] = set()
-    for statement in _policy()["Statement"]:
-        assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == "*"
-        actions.update(statement["Action"])
-    return actions
+    return {action for statement in _policy()["Statement"] for action in statement["Action"]}
 
 
-def test_the_policy_only_reads() -> None:
-    for action in _allowed_actions():
-        service, _, name = action.partition(":")
-        assert service in _IAM_PREFIX.values()
-        assert name.startswith(("Describe", "Get", "List")), action
-        assert "*" not in action
+def _requests(recorder: CallRecorder) -> list[Request]:
+    account = boto3.session.Session().client("sts").get_caller_identity()["Account"]
+    return [request for call in recorder.calls for request in authorizations(call, account)]
 
 
-def test_every_call_of_an_audit_is_allowed_and_every_allowed_action_is_used(
+def test_the_policy_only_reads_and_only_what_has_no_resource_types() -> None:
+    actions = _allowed_actions()
+    assert actions, "the policy allows nothing"
+    # Describe/Get/List only; and each has no resource types in the Service Authorization
+    # Reference, which is why its statement's Resource is "*" (tests/aws/iam_requests.py).
+    assert all(action.split(":")[1].startswith(("Describe", "Get", "List")) for action in actions)
+    assert actions <= UNSCOPED
+    assert [(s["Effect"], s["Resource"], s.get("Condition")) for s in _policy()["Statement"]] == [
+        ("Allow", "*", None)
+    ]
+
+
+def test_every_authorization_an_audit_needs_is_allowed_and_every_allowed_action_is_used(
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an account where every reader has something to read
@@ -51,15 +56,16 @@ def test_every_call_of_an_audit_is_allowed_and_every_allowed_action_is_used(
     )
     account.group("lc-group", LaunchConfigurationName="lc")
     account.instance(OPTIONAL)
-    log = CallLog()
-    hook_sessions(monkeypatch, ("before-call.*.*", log))
+    recorder = CallRecorder()
+    hook_sessions(monkeypatch, ("before-parameter-build.*.*", recorder))
 
     # When every region is audited
     run_audit(None, [], True)
 
-    # Then the policy allows each call made, and nothing more
-    called = {f"{_IAM_PREFIX[service]}:{operation}" for service, operation in log.calls}
-    assert called == _allowed_actions()
+    # Then the policy allows each request those calls make, and allows no action they do not use
+    requests = _requests(recorder)
+    assert [request for request in requests if not allowed(_policy(), request)] == []
+    assert {request.action for request in requests} == _allowed_actions()
 
 
 def test_the_remediation_dry_run_needs_nothing_beyond_the_audit_policy(
@@ -67,10 +73,11 @@ def test_the_remediation_dry_run_needs_nothing_beyond_the_audit_policy(
 ) -> None:
     lt = account.template("legacy", OPTIONAL)
     account.group("web", desired=1, LaunchTemplate={"LaunchTemplateId": lt, "Version": "$Latest"})
-    log = CallLog()
-    hook_sessions(monkeypatch, ("before-call.*.*", log))
+    recorder = CallRecorder()
+    hook_sessions(monkeypatch, ("before-parameter-build.*.*", recorder))
 
     assert main(["remediate"]) == 0
 
-    called = {f"{_IAM_PREFIX[service]}:{operation}" for service, operation in log.calls}
-    assert called <= _allowed_actions()
+    requests = _requests(recorder)
+    assert requests
+    assert [request for request in requests if not allowed(_policy(), request)] == []

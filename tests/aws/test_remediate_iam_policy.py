@@ -1,5 +1,5 @@
-"""The shipped remediate policy allows every call `remediate --apply` and `--revert` make, and
-grants nothing else beyond the actions AWS checks on the caller's behalf."""
+"""The shipped remediate policy allows each authorization the calls of `remediate --apply` and
+`--revert` need (actions, the ARNs they touch, their conditions), and refuses what they do not need."""
 
 from __future__ import annotations
 
@@ -14,15 +14,20 @@ import pytest
 
 from cdk_imds.cli import EXIT_OK, main
 from tests.aws.conftest import IMAGE_ID, Account
-from tests.aws.recording import CallLog, StubbedInstanceRefresh, hook_sessions
+from tests.aws.iam_requests import GROUP_UUID, CallRecorder, authorizations
+from tests.aws.recording import StubbedInstanceRefresh, hook_sessions
 from tests.aws.test_remediate_apply import _legacy
+from tests.org.iam_eval import Request, allowed, allowing
 
-_IAM_PREFIX = {"Auto Scaling": "autoscaling", "EC2": "ec2", "CloudWatch": "cloudwatch", "STS": "sts"}
 _POLICY = "policies/remediate-policy.json"
-# Never called by cdk-imds, but checked by AWS on its behalf: UpdateAutoScalingGroup and
-# StartInstanceRefresh with a launch template check ec2:RunInstances, ec2:CreateTags (when the
-# template tags what it launches) and iam:PassRole (when it names an instance profile).
-_CHECKED_FOR_THE_CALLER = {"ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"}
+# Never called by cdk-imds, but checked by AWS on its behalf when UpdateAutoScalingGroup or
+# StartInstanceRefresh names a launch template that tags what it launches (ec2:CreateTags) or names
+# an instance profile (iam:PassRole): the tests' templates do neither, so these statements are
+# checked by their shape (test_tagging_and_passing_roles_only_go_with_launches) and by the refusals.
+_ONLY_FOR_TEMPLATES_THAT_TAG_OR_PASS_ROLES = {
+    "CdkImdsGroupsMayTagWhatTheyLaunch",
+    "CdkImdsGroupsMayPassInstanceRoles",
+}
 
 
 def _policy() -> dict[str, Any]:
@@ -65,7 +70,7 @@ def test_tagging_and_passing_roles_only_go_with_launches() -> None:
     assert create_actions == {"CreateLaunchTemplate", "RunInstances"}
 
 
-def test_every_call_of_remediate_and_revert_is_allowed(
+def test_every_authorization_of_remediate_and_revert_is_allowed(
     account: Account, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Given an account with every kind of change to make
@@ -82,9 +87,9 @@ def test_every_call_of_remediate_and_revert_is_allowed(
     # moto lacks StartInstanceRefresh: botocore's Stubber answers that one call.
     stub = StubbedInstanceRefresh()
     stub.expect("latest")
-    log = CallLog()
+    recorder = CallRecorder()
     # Recorded before parameters are built: the stub answers before "before-call" recorders run.
-    hook_sessions(monkeypatch, ("before-parameter-build.*.*", log), *stub.handlers)
+    hook_sessions(monkeypatch, ("before-parameter-build.*.*", recorder), *stub.handlers)
     plan_file = tmp_path / "run.json"
 
     # When a run with an instance refresh, a run in place, and a revert are made
@@ -92,9 +97,83 @@ def test_every_call_of_remediate_and_revert_is_allowed(
     account.ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
     assert main(["remediate", "--apply", "--in-place", "--plan", str(tmp_path / "in-place.json")]) == EXIT_OK
     assert main(["remediate", "--revert", str(plan_file), "--apply"]) == EXIT_OK
-
-    # Then every call made is allowed, and the rest of the policy is only what AWS checks for them
-    called = {f"{_IAM_PREFIX[service]}:{operation}" for service, operation in log.calls}
-    assert called <= _allowed()
-    assert _allowed() - called == _CHECKED_FOR_THE_CALLER
     assert stub.started == ["latest"]
+
+    # Then each request those calls make (action, the ARN it touches, its condition keys) is
+    # allowed, and each statement of the policy is used, but for the two that only a launch
+    # template which tags its instances or names an instance profile needs
+    requests = [request for call in recorder.calls for request in authorizations(call, _ACCOUNT)]
+    assert [request for request in requests if not allowed(_policy(), request)] == []
+    used = {sid for request in requests for sid in allowing(_policy(), request)}
+    assert {s["Sid"] for s in _policy()["Statement"]} - used == _ONLY_FOR_TEMPLATES_THAT_TAG_OR_PASS_ROLES
+    # (the writes the run made, by action, so that a run that wrote nothing cannot pass)
+    assert {
+        r.action
+        for r in requests
+        if r.action.split(":")[1].startswith(("Create", "Modify", "Update", "Start", "Run"))
+    } == {
+        "ec2:CreateLaunchTemplate",
+        "ec2:CreateTags",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:ModifyLaunchTemplate",
+        "ec2:ModifyInstanceMetadataOptions",
+        "ec2:RunInstances",
+        "autoscaling:UpdateAutoScalingGroup",
+        "autoscaling:StartInstanceRefresh",
+    }
+
+
+_ACCOUNT = "123456789012"  # moto's account
+_REGION = "us-east-1"
+_EC2 = f"arn:aws:ec2:{_REGION}:{_ACCOUNT}"
+_GROUP = f"arn:aws:autoscaling:{_REGION}:{_ACCOUNT}:autoScalingGroup:{GROUP_UUID}:autoScalingGroupName/web"
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        # Writes on the wrong resource type
+        Request("ec2:ModifyInstanceMetadataOptions", f"{_EC2}:launch-template/lt-0123456789abcdef0"),
+        Request("ec2:CreateLaunchTemplateVersion", f"{_EC2}:instance/i-0123456789abcdef0"),
+        Request("autoscaling:UpdateAutoScalingGroup", f"{_EC2}:launch-template/lt-0123456789abcdef0"),
+        # Tags other than at creation, or on other resources
+        Request("ec2:CreateTags", f"{_EC2}:launch-template/lt-0123456789abcdef0"),
+        Request("ec2:CreateTags", f"{_EC2}:instance/i-0123456789abcdef0"),
+        Request(
+            "ec2:CreateTags",
+            f"{_EC2}:security-group/sg-0123456789abcdef0",
+            {"ec2:CreateAction": "RunInstances"},
+        ),
+        # Launches that are not from a launch template; roles passed to another service
+        Request("ec2:RunInstances", f"{_EC2}:instance/*"),
+        Request(
+            "iam:PassRole", f"arn:aws:iam::{_ACCOUNT}:role/r", {"iam:PassedToService": "lambda.amazonaws.com"}
+        ),
+        # Actions cdk-imds never needs
+        Request("ec2:DeleteLaunchTemplate", f"{_EC2}:launch-template/lt-0123456789abcdef0"),
+        Request("autoscaling:DeleteAutoScalingGroup", _GROUP),
+        Request("ec2:TerminateInstances", f"{_EC2}:instance/i-0123456789abcdef0"),
+    ],
+)
+def test_the_policy_refuses_what_cdk_imds_does_not_need(request_: Request) -> None:
+    assert not allowed(_policy(), request_)
+
+
+def test_the_refusal_control_the_same_actions_are_allowed_where_they_are_needed() -> None:
+    # The control for the test above: each action it refuses on one resource or context is allowed
+    # on the resource and with the context cdk-imds uses it with (or is not in the policy at all)
+    template = f"{_EC2}:launch-template/lt-0123456789abcdef0"
+    for request_ in [
+        Request("ec2:ModifyInstanceMetadataOptions", f"{_EC2}:instance/i-0123456789abcdef0"),
+        Request("ec2:CreateLaunchTemplateVersion", template),
+        Request("autoscaling:UpdateAutoScalingGroup", _GROUP),
+        Request("ec2:CreateTags", template, {"ec2:CreateAction": "CreateLaunchTemplate"}),
+        Request(
+            "ec2:CreateTags", f"{_EC2}:instance/i-0123456789abcdef0", {"ec2:CreateAction": "RunInstances"}
+        ),
+        Request("ec2:RunInstances", f"{_EC2}:instance/*", {"ec2:LaunchTemplate": template}),
+        Request(
+            "iam:PassRole", f"arn:aws:iam::{_ACCOUNT}:role/r", {"iam:PassedToService": "ec2.amazonaws.com"}
+        ),
+    ]:
+        assert allowed(_policy(), request_), request_
