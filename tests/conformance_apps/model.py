@@ -51,6 +51,8 @@ class Case:
     files: Sequence[Path] = ()
     """Template files the error must name in FAIL and FIX: by their own name or that of their
     staged copy in the cloud assembly (asset.<hash>.json)."""
+    fix_note: Sequence[str] = ()
+    """Words FIX's note on the case must contain (that the change replaces the resource, say)."""
     not_in: Sequence[str] = ()
     """Shapes the case cannot live in (a product inside a product, say)."""
     context: dict[str, object] = field(default_factory=dict)

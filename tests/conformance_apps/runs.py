@@ -33,6 +33,8 @@ CRASH_SIGNS = re.compile(
 _REPORT_BLOCK = re.compile(r"^(ERROR|WARNING|INFO) .*\(cdk-imds\)\n\s+(\S+) ", re.M)
 # Construct annotations: "[Warning at /Plain/X] cdk-imds: ..." (one line each).
 _ANNOTATION = re.compile(r"^\[(Error|Warning|Info) at /([^\]\s]+)\] (.*)$", re.M)
+# FIX's notes as the CLI renders annotations: "INFO cdk-imds: set ..." and, below it, the path.
+_NOTE_BLOCK = re.compile(r"^INFO (cdk-imds: .*)\n\s+(\S+)", re.M)
 # cdk-imds's own lines: "ERROR <where>: IMDSV2_REQUIRED: <message naming the constructs>".
 _OWN_LINE = re.compile(r"^(ERROR|WARNING) (.*(?:IMDSV2_|IMDS_|cdk-imds).*)$", re.M)
 
@@ -123,6 +125,16 @@ class Run:
             if PLUGIN in message
         ]
         return found
+
+    def notes_under(self, path: str) -> list[str]:
+        """FIX's notes (info annotations) on ``path`` or a construct below it."""
+        notes = [(note, where) for note, where in _NOTE_BLOCK.findall(self.output)]
+        notes += [
+            (message, where)
+            for severity, where, message in _ANNOTATION.findall(self.output)
+            if severity == "Info" and message.startswith("cdk-imds:")
+        ]
+        return [note for note, where in notes if under(where, path)]
 
     @cached_property
     def report_text(self) -> str:

@@ -191,6 +191,13 @@ def test_cell(
                 f"the error names none of {alternatives} (the template file)"
             )
 
+    if base_mode == "fix" and verdict is Verdict.FIXABLE and cell.case.fix_note:
+        # The issue: "The fix note says when the change replaces the resource."
+        notes = [note for path in paths for note in run.notes_under(path)]
+        assert notes, "FIX left no note on what it changed"
+        for word in cell.case.fix_note:
+            assert any(word in note for note in notes), f"no fix note says {word!r}: {notes}"
+
     if base_mode == "fix":
         if verdict is not Verdict.UNFIXABLE:
             left = [

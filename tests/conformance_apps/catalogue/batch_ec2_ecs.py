@@ -11,4 +11,4 @@ def build(scope: Construct) -> None:
     batch.ManagedEc2EcsComputeEnvironment(scope, "ComputeEnv", vpc=_shared.vpc(scope))
 
 
-CASE = Case("BatchEc2Ecs", build, Verdict.FIXABLE, paths=("ComputeEnv",))
+CASE = Case("BatchEc2Ecs", build, Verdict.FIXABLE, paths=("ComputeEnv",), fix_note=("replace",))

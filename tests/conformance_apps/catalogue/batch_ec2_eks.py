@@ -16,4 +16,4 @@ def build(scope: Construct) -> None:
     )
 
 
-CASE = Case("BatchEc2Eks", build, Verdict.FIXABLE, paths=("ComputeEnv",))
+CASE = Case("BatchEc2Eks", build, Verdict.FIXABLE, paths=("ComputeEnv",), fix_note=("replace",))

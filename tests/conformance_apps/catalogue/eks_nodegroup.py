@@ -10,4 +10,4 @@ def build(scope: Construct) -> None:
     _eks.nodegroup(scope)
 
 
-CASE = Case("EksNodegroup", build, Verdict.FIXABLE, paths=("Nodegroup",))
+CASE = Case("EksNodegroup", build, Verdict.FIXABLE, paths=("Nodegroup",), fix_note=("replace",))
