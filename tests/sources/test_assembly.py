@@ -51,17 +51,19 @@ def _synthesize(outdir: Path, context: dict[str, Any] | None) -> None:
 
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two synths of the same app: as the CDK CLI runs it, and as a bare ``app.synth()`` does."""
+    """Two in-process synths of the same app: with the context the CDK CLI gives an app it runs
+    (``CLI_CONTEXT``: construct path and asset metadata), and as a bare ``app.synth()`` does. The
+    CLI itself is not run here; tests/e2e runs it."""
     outdirs = {
-        "cli": tmp_path_factory.mktemp("cli") / "cdk.out",
+        "cli_context": tmp_path_factory.mktemp("cli_context") / "cdk.out",
         "plain": tmp_path_factory.mktemp("plain") / "cdk.out",
     }
-    _synthesize(outdirs["cli"], CLI_CONTEXT)
+    _synthesize(outdirs["cli_context"], CLI_CONTEXT)
     _synthesize(outdirs["plain"], None)
     return outdirs
 
 
-@pytest.fixture(params=["cli", "plain"])
+@pytest.fixture(params=["cli_context", "plain"])
 def assembly(request: pytest.FixtureRequest, assemblies: dict[str, Path]) -> Path:
     return assemblies[request.param]
 
@@ -172,9 +174,19 @@ def test_nested_stacks_follow_their_parent(assembly: Path) -> None:
     assert labels.index("Prod/Svc") + 1 == labels.index("Prod/Svc/Workers")
 
 
+def test_only_the_cli_context_synth_carries_path_metadata(assemblies: dict[str, Path]) -> None:
+    # What the two fixtures differ by, so that the test below compares what its name says
+    def paths(kind: str) -> list[str]:
+        template = json.loads((assemblies[kind] / "Top.template.json").read_text(encoding="utf-8"))
+        return [r.get("Metadata", {}).get("aws:cdk:path") for r in template["Resources"].values()]
+
+    assert paths("cli_context") == ["Top/LT"]
+    assert set(paths("plain")) == {None}
+
+
 def test_with_and_without_cli_metadata_agree(assemblies: dict[str, Path]) -> None:
-    cli, plain = (load_assembly(str(assemblies[kind])) for kind in ("cli", "plain"))
-    assert summary(cli, assemblies["cli"]) == summary(plain, assemblies["plain"])
+    cli, plain = (load_assembly(str(assemblies[kind])) for kind in ("cli_context", "plain"))
+    assert summary(cli, assemblies["cli_context"]) == summary(plain, assemblies["plain"])
 
 
 def test_paths_are_kept_relative(assembly: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -411,7 +423,7 @@ def test_load_paths_keeps_order_and_collects_problems(tmp_path: Path, assemblies
 
     paths = [
         str(first),
-        str(assemblies["cli"]),
+        str(assemblies["cli_context"]),
         str(plain_dir),
         str(tmp_path / "gone.json"),
         str(broken),
@@ -422,7 +434,7 @@ def test_load_paths_keeps_order_and_collects_problems(tmp_path: Path, assemblies
     labels = [s.label for s in loaded.sources]
     assert labels[0] == str(first)
     assert labels[-1] == str(last)
-    assert sorted(labels[1:-1]) == sorted(by_label(load_assembly(str(assemblies["cli"]))))
+    assert sorted(labels[1:-1]) == sorted(by_label(load_assembly(str(assemblies["cli_context"]))))
     assert [(type(p), p.path) for p in loaded.problems] == [
         (AssemblyError, str(plain_dir)),
         (TemplateError, str(tmp_path / "gone.json")),
