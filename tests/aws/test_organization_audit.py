@@ -287,3 +287,22 @@ def test_organization_flags_need_organization(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main(["audit", "--role-name", "r", "--max-workers", "2"])
     assert "--role-name, --max-workers need --organization" in capsys.readouterr().err
+
+
+def test_all_regions_reads_the_regions_each_account_has_enabled(
+    org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = org.account("alpha")
+    member = org.member(account, "ap-southeast-2")
+    legacy = member.template("far", "optional")
+    member.group("far-away", LaunchTemplate={"LaunchTemplateId": legacy, "Version": "$Latest"})
+    enabled = sorted(r["RegionName"] for r in org.member(account).ec2.describe_regions()["Regions"])
+
+    result = audit_organization(_settings(regions=(), all_regions=True, include=(account,), max_workers=8))
+
+    [audit] = result.accounts
+    assert audit.regions == enabled and "ap-southeast-2" in enabled
+    assert audit.complete
+    assert {(f.region, f.resource_id) for f in audit.findings if f.resource_id == "far-away"} == {
+        ("ap-southeast-2", "far-away")
+    }

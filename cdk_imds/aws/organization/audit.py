@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_imds.aws.account import RegionClients, read_region
+from cdk_imds.aws.account import read_region
 from cdk_imds.aws.audit import judge_region
 from cdk_imds.aws.organization.accounts import ACCOUNT_ID, MemberAccount
-from cdk_imds.aws.organization.common import OrgSettings, open_account, prepare
+from cdk_imds.aws.organization.common import OpenAccount, OrgSettings, open_account, prepare
 from cdk_imds.aws.organization.runner import AccountRun, Failure, run_accounts
 from cdk_imds.policy.model import Finding, Severity
 
@@ -114,17 +114,15 @@ def audit_organization(
         on_start(caller.account, len(accounts))
     result = OrgAudit(caller.account)
 
-    def open_one(account: MemberAccount) -> tuple[dict[str, RegionClients], list[str]]:
+    def open_one(account: MemberAccount) -> tuple[OpenAccount, list[str]]:
         return open_account(caller, settings, account)
 
-    def audit_region(
-        clients: dict[str, RegionClients], account: MemberAccount, region: str
-    ) -> tuple[list[Finding], int]:
+    def audit_region(opened: OpenAccount, account: MemberAccount, region: str) -> tuple[list[Finding], int]:
         # Judged as soon as it is read: only the findings are kept, not the inventory (which holds
         # every launch template's data).
-        findings, resources = judge_region(
-            read_region(clients[region], settings.usage_days), account.id, settings.usage_days
-        )
+        with opened.region(region) as clients:
+            inventory = read_region(clients, settings.usage_days)
+        findings, resources = judge_region(inventory, account.id, settings.usage_days)
         return [_named(finding, account) for finding in findings], resources
 
     def done(run: AccountRun[tuple[list[Finding], int]]) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_imds.aws.account import RegionClients, read_region
+from cdk_imds.aws.account import read_region
 from cdk_imds.aws.apply import apply_plan
 from cdk_imds.aws.organization.accounts import MemberAccount
-from cdk_imds.aws.organization.common import OrgSettings, open_account, prepare
+from cdk_imds.aws.organization.common import OpenAccount, OrgSettings, open_account, prepare
 from cdk_imds.aws.organization.runner import AccountRun, Failure, run_accounts
 from cdk_imds.aws.plan import Plan, PlanOptions, merge_plans, plan_region
 from cdk_imds.aws.record import Recorder
@@ -54,7 +54,7 @@ class AccountRemediation:
 
 @dataclass(frozen=True)
 class _Opened:
-    clients: dict[str, RegionClients]
+    account: OpenAccount
     recorder: Recorder | None
 
 
@@ -93,19 +93,20 @@ def remediate_organization(
                     f"{path}: an earlier run's plan file is in the way (revert it, or move it away)"
                 )
             recorder = Recorder(path, account.id)
-        clients, regions = open_account(caller, settings, account)
+        opened, regions = open_account(caller, settings, account)
         if recorder is not None:
             # Before any change: a plan file that cannot be written stops this account here.
             recorder.start()
             recorders[account.id] = recorder
-        return _Opened(clients, recorder), regions
+        return _Opened(opened, recorder), regions
 
     def work(opened: _Opened, account: MemberAccount, region: str) -> tuple[Plan, list[Result]]:
-        inventory = read_region(opened.clients[region], settings.usage_days)
-        plan = plan_region(inventory, settings.usage_days, options)
-        if not apply:
-            return plan, []
-        return plan, apply_plan(plan, {region: opened.clients[region]}, opened.recorder)
+        with opened.account.region(region) as clients:
+            inventory = read_region(clients, settings.usage_days)
+            plan = plan_region(inventory, settings.usage_days, options)
+            if not apply:
+                return plan, []
+            return plan, apply_plan(plan, {region: clients}, opened.recorder)
 
     def finish(run: AccountRun[tuple[Plan, list[Result]]]) -> None:
         regions = sorted(run.results)
