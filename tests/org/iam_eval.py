@@ -18,6 +18,11 @@ ignores case in actions; the tests use botocore's spelling, which is the documen
 pattern (fnmatch reads it as a class, IAM as a character), permission boundaries, session policies,
 SCPs combined with identity policies, and which requests AWS makes for a call: the caller says that
 (tests/aws/iam_requests.py for the cdk-imds calls).
+
+Why our own, weighed against PyPI's: parliament lints a policy (malformed or unknown actions, an
+ARN of the wrong type for an action) and policy_sentry writes policies and queries its copy of the
+IAM action tables; neither answers "is this action on this ARN with this context allowed?", which
+is the question here. AWS's policy simulator would, but it is an online API the tests may not call.
 """
 
 from __future__ import annotations
