@@ -343,7 +343,7 @@ def _load_nested_stack(
 def _template_or_problem(path: str, loaded: Loaded) -> dict[str, Any] | None:
     """The template, or None with the reason recorded: one broken stack must not hide the others."""
     try:
-        return load_template(path)
+        return load_template(path, stack=True)
     except TemplateError as error:
         loaded.problems.append(error)
         return None

@@ -21,12 +21,18 @@ _JSON_EXTENSIONS = frozenset({".json"})
 _YAML_EXTENSIONS = frozenset({".yaml", ".yml"})
 
 
-def load_template(path: str) -> dict[str, Any]:
-    """Read the CloudFormation template at ``path``; raise TemplateError if it is not one."""
+def load_template(path: str, *, stack: bool = False) -> dict[str, Any]:
+    """Read the CloudFormation template at ``path``; raise TemplateError if it is not one.
+
+    ``stack``: the file is a stack template CDK wrote, where a stack without resources is written
+    without a Resources section; that is an empty stack, not a file of another kind.
+    """
     text = _read_text(path)
     if not text.strip():
         raise TemplateError(path, "file is empty")
     body = _parse(path, text)
+    if stack and isinstance(body, dict) and "Resources" not in body:
+        body["Resources"] = {}
     return _check_shape(path, body)
 
 

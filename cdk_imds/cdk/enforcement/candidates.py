@@ -24,11 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_appstream as appstream
-from aws_cdk import aws_autoscaling as autoscaling
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_imagebuilder as imagebuilder
-from aws_cdk import aws_sagemaker as sagemaker
 from constructs import IConstruct
 
 from cdk_imds.policy.rules import CANDIDATE_TYPES
@@ -136,31 +131,31 @@ class FixSpec:
         return self.override.rsplit(".", 1)[-1]
 
 
-# Resources with one switch that makes them IMDSv2-only. The others the engine judges (EMR and
+# Resources with one switch that makes them IMDSv2-only, by CloudFormation type: literal names,
+# since importing the aws_cdk modules that define them costs tens of milliseconds each (a test
+# checks each name against its L1 class). The others the engine judges (EMR and
 # Beanstalk, whose settings live in release labels and option lists; Spot Fleet launch
 # specifications; launchers, fixed through their launch templates) are left to the validation
 # plugin, which fails synthesis on them.
 FIXABLE: dict[str, FixSpec] = {
-    ec2.CfnLaunchTemplate.CFN_RESOURCE_TYPE_NAME: FixSpec(
+    "AWS::EC2::LaunchTemplate": FixSpec(
         "LaunchTemplateData.MetadataOptions.HttpTokens",
         ("launchTemplateData", "metadataOptions", "httpTokens"),
     ),
-    autoscaling.CfnLaunchConfiguration.CFN_RESOURCE_TYPE_NAME: FixSpec(
+    "AWS::AutoScaling::LaunchConfiguration": FixSpec(
         "MetadataOptions.HttpTokens", ("metadataOptions", "httpTokens")
     ),
-    ec2.CfnInstance.CFN_RESOURCE_TYPE_NAME: FixSpec(
-        "MetadataOptions.HttpTokens", ("metadataOptions", "httpTokens")
-    ),
-    imagebuilder.CfnInfrastructureConfiguration.CFN_RESOURCE_TYPE_NAME: FixSpec(
+    "AWS::EC2::Instance": FixSpec("MetadataOptions.HttpTokens", ("metadataOptions", "httpTokens")),
+    "AWS::ImageBuilder::InfrastructureConfiguration": FixSpec(
         "InstanceMetadataOptions.HttpTokens", ("instanceMetadataOptions", "httpTokens")
     ),
-    sagemaker.CfnNotebookInstance.CFN_RESOURCE_TYPE_NAME: FixSpec(
+    "AWS::SageMaker::NotebookInstance": FixSpec(
         "InstanceMetadataServiceConfiguration.MinimumInstanceMetadataServiceVersion",
         ("instanceMetadataServiceConfiguration", "minimumInstanceMetadataServiceVersion"),
         "2",
     ),
-    appstream.CfnFleet.CFN_RESOURCE_TYPE_NAME: FixSpec("DisableIMDSV1", ("disableImdsv1",), True),
-    appstream.CfnImageBuilder.CFN_RESOURCE_TYPE_NAME: FixSpec("DisableIMDSV1", ("disableImdsv1",), True),
+    "AWS::AppStream::Fleet": FixSpec("DisableIMDSV1", ("disableImdsv1",), True),
+    "AWS::AppStream::ImageBuilder": FixSpec("DisableIMDSV1", ("disableImdsv1",), True),
 }
 
 

@@ -138,7 +138,7 @@ def deployed_templates(context: cdk.IPolicyValidationContext) -> Loaded:
 
 
 def _app_directory(context: cdk.IPolicyValidationContext) -> str | None:
-    app = context.app_construct
+    app = getattr(context, "app_construct", None)
     outdir = getattr(app, "outdir", None) if isinstance(app, cdk.Stage) else None
     return outdir if isinstance(outdir, str) and os.path.isfile(os.path.join(outdir, MANIFEST)) else None
 

@@ -13,11 +13,13 @@ alone, and the plugin's error says to move them into a launch template.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_ec2 as ec2
 
 from cdk_imds.cdk.enforcement.candidates import OPAQUE, identity, raw_properties
 
@@ -96,6 +98,9 @@ ATTACHABLE = frozenset(_HANDLERS)
 
 
 def _template(node: cdk.CfnResource) -> ec2.CfnLaunchTemplate:
+    # Imported here: only an app that has such capacity pays for loading aws_ec2.
+    from aws_cdk import aws_ec2 as ec2
+
     scope = node.node.scope
     assert isinstance(scope, Construct)  # a resource always has one
     name = f"{node.node.id}{TEMPLATE_SUFFIX}"

@@ -115,7 +115,8 @@ def _line(violation: dict[str, Any], where: dict[str, Any]) -> str:
         f"{resource.get('templatePath', '?')} {resource.get('logicalId', '?')}"
     )
     fix = f" Fix: {violation['suggestedFix']}" if violation.get("suggestedFix") else ""
-    return f"ERROR {place}: {violation.get('ruleName', '')}: {violation.get('description', '')}{fix}"
+    rule = f"{PLUGIN_NAME}::{violation.get('ruleName', '')}"
+    return f"ERROR {place} [{rule}] {violation.get('description', '')}{fix}"
 
 
 def _shown(path: str) -> str:
