@@ -104,3 +104,33 @@ def test_fix_leaves_a_node_group_with_disk_size_and_fails_saying_what_to_move(tm
     (line,) = failed.value.violations
     assert line.startswith("ERROR Svc/Nodes ")
     assert "move DiskSize (as a block device mapping) into it" in line
+
+
+def test_secure_launch_templates_on_batch_and_eks_pass_fail_mode(tmp_path: Path) -> None:
+    # Given the README's way: SecureLaunchTemplates on a Batch environment and an EKS node group
+    from cdk_imds import SecureLaunchTemplate
+
+    app = cdk.App(outdir=str(tmp_path))
+    enforce(app, Mode.FAIL)
+    stack = cdk.Stack(app, "Svc")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    batch_template = SecureLaunchTemplate(stack, "BatchTemplate", http_put_response_hop_limit=2)
+    batch.ManagedEc2EcsComputeEnvironment(stack, "Jobs", vpc=vpc, launch_template=batch_template)
+    node_template = SecureLaunchTemplate(stack, "NodeTemplate", http_put_response_hop_limit=2)
+    eks.CfnNodegroup(
+        stack,
+        "Nodes",
+        cluster_name="cluster",
+        node_role=NODE_ROLE,
+        subnets=SUBNETS,
+        launch_template=eks.CfnNodegroup.LaunchTemplateSpecificationProperty(
+            id=node_template.launch_template_id, version=node_template.latest_version_number
+        ),
+    )
+    # When synthesized, then FAIL passes: both launch from templates that require IMDSv2
+    app.synth()
+    templates = _of_type(_resources(tmp_path), "AWS::EC2::LaunchTemplate")
+    tokens = [
+        t["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] for t in templates.values()
+    ]
+    assert tokens == ["required", "required"]

@@ -44,6 +44,11 @@ class Imdsv2ValidationPlugin:
         self._fail = fail
         self._failed = False
         self._errors = 0
+        # app.synth() then exits non-zero on this plugin's errors, whichever stacks the CDK CLI
+        # selects, also when the plugin was added by hand (synthesis.py).
+        from cdk_imds.cdk.enforcement.synthesis import install
+
+        install()
 
     @property
     def fails(self) -> bool:
@@ -78,6 +83,9 @@ class Imdsv2ValidationPlugin:
         return self._failed
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        app = getattr(context, "app_construct", None)
+        if isinstance(app, cdk.App):
+            _PLUGINS.setdefault(app, self)  # one added by hand: app.synth() reads its verdict
         loaded = deployed_templates(context)
         result = check_sources(loaded.sources, self._options)
         # Report-only (WARN mode): errors are reported as warnings.
