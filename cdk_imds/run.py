@@ -1,8 +1,8 @@
 """``python -m cdk_imds.run app.py [args...]``: enforce IMDSv2 on a Python CDK app without changing it.
 
 For shared pipelines: ``cdk synth --app "python3 -m cdk_imds.run app.py"``. Every App the script
-creates gets ``enforce(app)`` (mode from context ``cdk-imds:mode``, default FAIL) and every Stage
-gets the aspect as it is created, then the script runs as ``__main__``. Context (``-c``, cdk.json)
+creates gets ``enforce(app)`` (mode from context ``cdk-imds:mode``, default FAIL), which covers
+every Stage of it, then the script runs as ``__main__``. Context (``-c``, cdk.json)
 and the output directory keep working: the App reads them from the environment the CLI sets.
 """
 
@@ -12,36 +12,29 @@ import functools
 import os
 import runpy
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 USAGE = "usage: python -m cdk_imds.run app.py [args...]"
 
 
 def install() -> None:
-    """Patches ``aws_cdk.App`` and ``aws_cdk.Stage`` so that each new one is enforced on."""
+    """Patches ``aws_cdk.App`` so that each new one is enforced on (its Stages follow from it)."""
     import aws_cdk as cdk
 
-    from cdk_imds.cdk.enforcement import enforce, enforce_stage
+    from cdk_imds.cdk.enforcement import enforce
 
-    if getattr(cdk.Stage.__init__, "_cdk_imds_patched", False):
+    original = vars(cdk.App)["__init__"]
+    if getattr(original, "_cdk_imds_patched", False):
         return
 
-    def after_init(cls: type, hook: Callable[[Any], None], unless: type | None = None) -> None:
-        original = vars(cls)["__init__"]
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        enforce(self)
 
-        @functools.wraps(original)
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            # An App is a Stage: should App.__init__ ever run Stage.__init__, the App hook decides.
-            if unless is None or not isinstance(self, unless):
-                hook(self)
-
-        __init__._cdk_imds_patched = True  # type: ignore[attr-defined]
-        cls.__init__ = __init__  # type: ignore[misc]
-
-    after_init(cdk.App, enforce)
-    after_init(cdk.Stage, enforce_stage, unless=cdk.App)
+    __init__._cdk_imds_patched = True  # type: ignore[attr-defined]
+    cdk.App.__init__ = __init__  # type: ignore[method-assign]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
