@@ -39,6 +39,14 @@ def render(results: list[dict[str, Any]], failures: bool) -> str:
         ran = [r for r in results if r["mode"] == mode]
         passed = sum(r["outcome"] == "passed" for r in ran)
         lines.append(f"{mode}: {passed}/{len(ran)} cells pass")
+    for dimension in ("shape", "case"):
+        values = sorted({r[dimension] for r in results})
+        counts = [
+            f"{value} {sum(r['outcome'] == 'passed' for r in results if r[dimension] == value)}"
+            f"/{sum(r[dimension] == value for r in results)}"
+            for value in values
+        ]
+        lines.append(f"by {'construct' if dimension == 'case' else dimension}: " + ", ".join(counts))
     total = sum(r["outcome"] == "passed" for r in results)
     lines.append(f"all: {total}/{len(results)} cells pass")
     runs = {r["run"]["label"]: r["run"]["seconds"] for r in results if r.get("run")}
