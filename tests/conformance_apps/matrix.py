@@ -19,11 +19,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".pytest_cache" / "v" / "conformance" / "matrix"
+MODE_ORDER = ["fail", "fix", "warn", "fail-aspect", "fix-aspect"]
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
 
 
 def render(results: list[dict[str, Any]], failures: bool) -> str:
-    modes = sorted({r["mode"] for r in results}, key=lambda m: (len(m), m))
+    modes = sorted(
+        {r["mode"] for r in results}, key=lambda m: (MODE_ORDER.index(m) if m in MODE_ORDER else 99, m)
+    )
     cells: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for result in results:
         cells[(result["case"], result["shape"])][result["mode"]] = result["outcome"]
