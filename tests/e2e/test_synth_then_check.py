@@ -108,8 +108,11 @@ def test_validation_plugin_fails_synth_on_the_written_template(tmp_path: Path) -
     assert "HttpTokens is 'optional'" in report
     assert "PluginStack/Overridden" in report
     assert "PluginStack/Inner/Bare" in report
-    assert "Acknowledge with 'cdk-imds::IMDSV2_REQUIRED'" in report
-    assert "Synthesis finished with errors" in report
+    # The app itself fails (whatever stacks the CLI selected), listing each error with the id to
+    # acknowledge it by, and pointing at CDK's report.
+    assert "[cdk-imds::IMDSV2_REQUIRED]" in report
+    assert "cdk-imds: synthesis failed: 2 IMDSv2 errors" in report
+    assert "validation-report.json" in report
 
 
 def test_validation_plugin_findings_can_be_acknowledged(tmp_path: Path) -> None:
