@@ -59,7 +59,6 @@ _LAZY_MODULES = {
             "SecureAutoScalingGroup",
             "SecureLaunchTemplate",
             "SuppressionError",
-    "SynthesisFailed",
             "SynthesisFailed",
             "enforce",
             "enforce_stage",

@@ -38,9 +38,7 @@ class FileAsset:
     object_keys: tuple[str, ...]
 
 
-def template_assets(
-    directory: str, artifacts: dict[str, Any], loaded: Loaded, first_source: int
-) -> None:
+def template_assets(directory: str, artifacts: dict[str, Any], loaded: Loaded, first_source: int) -> None:
     """Adds the template assets of the assembly in ``directory`` to ``loaded``.
 
     ``first_source`` is where this assembly's own stack templates start in ``loaded.sources``.
