@@ -227,6 +227,12 @@ def test_remediate_policy_shown_is_the_shipped_one() -> None:
     (shown,) = [json.loads(block) for block in blocks if "CdkImdsRemediateRead" in block]
     shipped = json.loads((ROOT / "cdk_imds/policies/remediate-policy.json").read_text(encoding="utf-8"))
     assert shown == shipped
+    # "audit ... needs only audit-policy.json: the read-only actions of the first statement below".
+    audit = json.loads((ROOT / "cdk_imds/policies/audit-policy.json").read_text(encoding="utf-8"))
+    (audit_statement,) = audit["Statement"]
+    read_statement = shipped["Statement"][0]
+    assert read_statement["Sid"] == "CdkImdsRemediateRead"
+    assert sorted(audit_statement["Action"]) == sorted(read_statement["Action"])
 
 
 def test_paths_named_in_the_readme_exist() -> None:
