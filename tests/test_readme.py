@@ -272,3 +272,22 @@ def test_help_examples_parse(command: str, capsys: pytest.CaptureFixture[str]) -
         assert words[1] == command
         arguments = _parser().parse_args(words[1:])
         assert arguments.handler is not None
+
+
+def test_engine_example_runs() -> None:
+    section = README.split("### Using the engine from Python", 1)[1]
+    (snippet,) = re.findall(r"^```python\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)[:1]
+    hop_limit_3 = {"HttpTokens": "required", "HttpPutResponseHopLimit": 3}
+    template = {
+        "Resources": {
+            "LT": {
+                "Type": "AWS::EC2::LaunchTemplate",
+                "Properties": {"LaunchTemplateData": {"MetadataOptions": hop_limit_3}},
+            }
+        }
+    }
+    namespace: dict[str, object] = {"template_dict": template}
+    exec(snippet, namespace)  # the README's own example, run as written
+    errors = namespace["errors"]
+    assert isinstance(errors, list)
+    assert [(error.rule, error.template) for error in errors] == [("IMDS_HOP_LIMIT", "my.template.json")]
