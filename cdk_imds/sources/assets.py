@@ -9,8 +9,8 @@ templates are deployed as surely as the stacks are, so they are judged too.
 Which assets are templates: every file asset of an assembly's asset manifests that is not already
 loaded (stack and nested stack templates are assets too), has a template's file extension and parses
 to a mapping with ``Resources``. Its deployer is the resource whose properties mention the asset's
-object key. Nothing is read unless the assembly has such an asset, so plain apps pay only for
-reading the asset manifests (small).
+object key. The manifests are read only when the assembly directory holds a file named as CDK names
+such assets, so a plain app pays for one directory listing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def template_assets(directory: str, artifacts: dict[str, Any], loaded: Loaded, f
 
     ``first_source`` is where this assembly's own stack templates start in ``loaded.sources``.
     """
+    if not _may_hold_template_assets(directory):
+        return
     own_sources = loaded.sources[first_source:]
     known = {os.path.realpath(source.path) for source in own_sources}
     candidates = [
@@ -75,6 +77,24 @@ def template_assets(directory: str, artifacts: dict[str, Any], loaded: Loaded, f
                 deployed_by=where or "no resource of the assembly names it",
             )
         )
+
+
+def _may_hold_template_assets(directory: str) -> bool:
+    """Whether the directory has a file CDK stages as a template asset (one listing, no reads).
+
+    CDK names a staged file asset ``asset.<hash><extension>`` and writes a ProductStack's template
+    as ``<id>.product.template.json``; without either there is nothing to find in the asset
+    manifests, and a large assembly's hundred manifests need not be read.
+    """
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    return any(
+        (name.startswith("asset.") and name.lower().endswith(_TEMPLATE_SUFFIXES))
+        or name.endswith(".product.template.json")
+        for name in names
+    )
 
 
 def _file_assets(directory: str, artifacts: dict[str, Any]) -> Iterator[FileAsset]:
