@@ -134,7 +134,25 @@ class Run:
             for severity, where, message in _ANNOTATION.findall(self.output)
             if severity == "Info" and message.startswith("cdk-imds:")
         ]
+        notes += self.assembly_notes
         return [note for note, where in notes if under(where, path)]
+
+    @cached_property
+    def assembly_notes(self) -> list[tuple[str, str]]:
+        """(note, construct path) of cdk-imds's info annotations in the cloud assembly's metadata,
+        every nested assembly included: the CLI does not always print them."""
+        found: list[tuple[str, str]] = []
+        files = sorted(self.outdir.rglob("*.metadata.json")) if self.outdir.exists() else []
+        for file in files:
+            for where, entries in json.loads(file.read_text(encoding="utf-8")).items():
+                found += [
+                    (entry["data"], where.lstrip("/"))
+                    for entry in entries
+                    if entry.get("type") == "aws:cdk:info"
+                    and isinstance(entry.get("data"), str)
+                    and entry["data"].startswith("cdk-imds:")
+                ]
+        return found
 
     @cached_property
     def report_text(self) -> str:
