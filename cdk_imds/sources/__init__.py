@@ -32,6 +32,8 @@ class TemplateSource:
     # For a template shipped as a file asset (a Service Catalog product, a StackSet): the construct
     # path (or stack/logical id) of the resource that deploys it.
     deployed_by: str | None = None
+    # ... and those resources, as (template path, logical id).
+    deployers: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:

@@ -50,7 +50,9 @@ def load_assembly(directory: str) -> Loaded:
     manifest, a stack's template) are collected in ``Loaded.problems``.
     """
     loaded = Loaded()
-    _load_assembly_into(directory, loaded, ancestors=frozenset())
+    directories: list[tuple[str, dict[str, Any]]] = []
+    _load_assembly_into(directory, loaded, ancestors=frozenset(), directories=directories)
+    template_assets(directories, loaded)
     return loaded
 
 
@@ -111,11 +113,16 @@ class _ConstructPaths(Mapping[str, str]):
         return len(self._paths())
 
 
-def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str]) -> None:
+def _load_assembly_into(
+    directory: str,
+    loaded: Loaded,
+    ancestors: frozenset[str],
+    directories: list[tuple[str, dict[str, Any]]],
+) -> None:
     # A Stage directory that points back at an enclosing assembly would otherwise recurse forever.
     ancestors = ancestors | {os.path.realpath(directory)}
-    first_source = len(loaded.sources)
     artifacts = _read_artifacts(directory)
+    directories.append((directory, artifacts))
     for artifact_id, artifact in artifacts.items():
         if not isinstance(artifact, dict):
             loaded.problems.append(
@@ -124,8 +131,7 @@ def _load_assembly_into(directory: str, loaded: Loaded, ancestors: frozenset[str
         elif artifact.get("type") == _STACK_ARTIFACT:
             _load_stack(directory, artifact_id, artifact, loaded)
         elif artifact.get("type") == _ASSEMBLY_ARTIFACT:
-            _load_stage(directory, artifact_id, artifact, loaded, ancestors)
-    template_assets(directory, artifacts, loaded, first_source)
+            _load_stage(directory, artifact_id, artifact, loaded, ancestors, directories)
 
 
 def _read_artifacts(directory: str) -> dict[str, Any]:
@@ -161,7 +167,12 @@ def _read_json(directory: str, name: str, missing: str) -> Any:
 
 
 def _load_stage(
-    directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded, ancestors: frozenset[str]
+    directory: str,
+    artifact_id: str,
+    artifact: dict[str, Any],
+    loaded: Loaded,
+    ancestors: frozenset[str],
+    directories: list[tuple[str, dict[str, Any]]],
 ) -> None:
     subdirectory = _properties(artifact).get("directoryName")
     if not isinstance(subdirectory, str):
@@ -174,7 +185,7 @@ def _load_stage(
         loaded.problems.append(AssemblyError(nested, "assembly contains itself"))
         return
     try:
-        _load_assembly_into(nested, loaded, ancestors)
+        _load_assembly_into(nested, loaded, ancestors, directories)
     except AssemblyError as error:
         # Only the manifest read raises, before anything of this Stage was added to ``loaded``.
         loaded.problems.append(error)

@@ -38,43 +38,51 @@ class FileAsset:
     object_keys: tuple[str, ...]
 
 
-def template_assets(directory: str, artifacts: dict[str, Any], loaded: Loaded, first_source: int) -> None:
-    """Adds the template assets of the assembly in ``directory`` to ``loaded``.
+def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loaded) -> None:
+    """Adds the template assets of a whole assembly tree to ``loaded``.
 
-    ``first_source`` is where this assembly's own stack templates start in ``loaded.sources``.
+    ``directories`` are the assembly directories (the root and every Stage's) with their manifest
+    artifacts. One pass over all of them: CDK stages every Stage's assets in the root directory, so
+    one file may be deployed by resources in several Stages, and it is judged once, naming each.
     """
-    if not _may_hold_template_assets(directory):
+    if not any(_may_hold_template_assets(directory) for directory, _ in directories):
         return
-    own_sources = loaded.sources[first_source:]
-    known = {os.path.realpath(source.path) for source in own_sources}
-    candidates = [
-        asset
-        for asset in _file_assets(directory, artifacts)
-        if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and os.path.realpath(asset.path) not in known
-    ]
-    mentions = _resource_texts(own_sources) if candidates else []
-    for asset in candidates:
-        deployer = _deployer(asset, mentions)
+    known = {os.path.realpath(source.path) for source in loaded.sources}
+    candidates: dict[str, FileAsset] = {}
+    for directory, artifacts in directories:
+        for asset in _file_assets(directory, artifacts):
+            real = os.path.realpath(asset.path)
+            if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and real not in known:
+                merged = candidates.get(real)
+                keys = asset.object_keys + (merged.object_keys if merged else ())
+                candidates[real] = FileAsset(asset.path, asset.display_name, tuple(dict.fromkeys(keys)))
+    mentions = _resource_texts(list(loaded.sources)) if candidates else []
+    for asset in candidates.values():
+        deployers = _deployers(asset, mentions)
         try:
             body = load_template(asset.path)
         except TemplateError as error:
             # A file some resource deploys as a template must be readable; any other JSON or YAML
             # asset (a state machine definition, a config file) is none of cdk-imds's business.
-            if deployer is not None:
+            if deployers:
                 loaded.problems.append(error)
             continue
-        parent, logical_id = deployer if deployer is not None else (None, None)
-        deployed_by = _construct_path(parent, logical_id) if parent and logical_id else None
-        where = deployed_by or (f"{parent.label}/{logical_id}" if parent and logical_id else None)
+        names = [
+            _construct_path(source, logical_id) or f"{source.label}/{logical_id}"
+            for source, logical_id in deployers
+        ]
+        where = ", ".join(names) if names else "no resource of the assembly names it"
         name = os.path.basename(asset.path)
+        first = deployers[0][0] if deployers else None
         loaded.sources.append(
             TemplateSource(
                 path=asset.path,
                 body=body,
-                stack=f"{parent.stack}-{logical_id}" if parent and logical_id else None,
-                display_name=f"{where} (template asset {name})" if where else f"template asset {name}",
-                environment=parent.environment if parent else None,
-                deployed_by=where or "no resource of the assembly names it",
+                stack=f"{first.stack}-{deployers[0][1]}" if first else None,
+                display_name=f"{where} (template asset {name})",
+                environment=first.environment if first else None,
+                deployed_by=where,
+                deployers=tuple((source.path, logical_id) for source, logical_id in deployers),
             )
         )
 
@@ -147,22 +155,25 @@ def _resource_texts(sources: list[TemplateSource]) -> list[tuple[TemplateSource,
     return texts
 
 
-def _deployer(
+def _deployers(
     asset: FileAsset, mentions: list[tuple[TemplateSource, str, str]]
-) -> tuple[TemplateSource, str] | None:
-    """The resource that deploys ``asset``: the first whose template-URL property names its object key.
+) -> list[tuple[TemplateSource, str]]:
+    """The resources that deploy ``asset``: those whose template-URL property names its object key.
 
-    Falls back to any resource mentioning the key, for resources that take the URL elsewhere.
+    Failing those, any resource mentioning the key, for resources that take the URL elsewhere.
     """
     keys = [key for key in asset.object_keys if key]
-    fallback: tuple[TemplateSource, str] | None = None
-    for source, logical_id, text in mentions if keys else ():
-        if not any(key in text for key in keys):
-            continue
-        if any(f'"{url_key}"' in text for url_key in _TEMPLATE_URL_KEYS):
-            return source, logical_id
-        fallback = fallback or (source, logical_id)
-    return fallback
+    named = [
+        (source, logical_id, text)
+        for source, logical_id, text in mentions
+        if any(key in text for key in keys)
+    ]
+    by_url = [
+        (source, logical_id)
+        for source, logical_id, text in named
+        if any(f'"{url_key}"' in text for url_key in _TEMPLATE_URL_KEYS)
+    ]
+    return by_url or [(source, logical_id) for source, logical_id, _ in named]
 
 
 def _construct_path(source: TemplateSource, logical_id: str) -> str | None:

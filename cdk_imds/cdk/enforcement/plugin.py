@@ -92,7 +92,7 @@ class Imdsv2ValidationPlugin:
         ceiling = None if self._fail else Severity.WARNING
         # A template asset's findings say which asset, and what deploys it: CDK cannot map them to
         # a construct of its own.
-        assets = {source.path: source.label for source in loaded.sources if source.deployed_by}
+        assets = {source.path: source for source in loaded.sources if source.deployed_by}
         violations = [
             _violation(finding, ceiling, assets.get(finding.template))
             for finding in result.findings
@@ -189,21 +189,36 @@ def _top_level_path(source: TemplateSource) -> str:
     return os.path.realpath(source.path)
 
 
-def _violation(finding: Finding, ceiling: Severity | None, asset: str | None) -> cdk.PolicyViolation:
+def _violation(
+    finding: Finding, ceiling: Severity | None, asset: TemplateSource | None
+) -> cdk.PolicyViolation:
     location = finding.property_path.split("/", 2)[-1] if finding.property_path else "Properties"
-    where = f"{asset}, resource {finding.construct_path or finding.logical_id}: " if asset else ""
+    resources = [
+        cdk.PolicyViolatingResource(
+            resource_logical_id=finding.logical_id,
+            template_path=os.path.realpath(finding.template),
+            locations=[location],
+        )
+    ]
+    description = finding.message
+    if asset is not None:
+        # CDK knows no construct in a template asset: the violation is placed on each resource that
+        # deploys it (a product, a StackSet), and says which resource of the asset is at fault.
+        description = f"{asset.label}, resource {finding.construct_path or finding.logical_id}: {description}"
+        resources = [
+            cdk.PolicyViolatingResource(
+                resource_logical_id=logical_id,
+                template_path=os.path.realpath(template),
+                locations=[f"template asset {os.path.basename(asset.path)}: {finding.property_path}"],
+            )
+            for template, logical_id in asset.deployers
+        ] or resources
     return cdk.PolicyViolation(
         rule_name=finding.rule.value,
-        description=where + finding.message,
+        description=description,
         fix=finding.fix or None,
         severity=(ceiling or finding.severity).value,
-        violating_resources=[
-            cdk.PolicyViolatingResource(
-                resource_logical_id=finding.logical_id,
-                template_path=os.path.realpath(finding.template),
-                locations=[location],
-            )
-        ],
+        violating_resources=resources,
     )
 
 
