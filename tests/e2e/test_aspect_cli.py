@@ -40,7 +40,7 @@ def test_warn_mode_exits_zero_and_fails_only_with_strict(tmp_path: Path) -> None
     assert "Acknowledge with 'cdk-imds::IMDSV2_REQUIRED'" in relaxed.stderr
     assert "cdk-imds (warn mode): 3 IMDSv2 errors in the templates this app deploys" in relaxed.stderr
     report = json.loads((tmp_path / "relaxed" / "validation-report.json").read_text())
-    # cdk.json's @aws-cdk/core:annotationsInValidationReport adds a "Construct Annotations" report.
+    # With cdk.json's @aws-cdk/core:annotationsInValidationReport, construct warnings get a report of their own.
     (plugin,) = [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == "cdk-imds"]
     hatched = [
         violation
