@@ -33,6 +33,7 @@ from cdk_imds.cdk.enforcement.candidates import (
     FIXABLE,
     OPAQUE,
     FixSpec,
+    Inspected,
     candidate_type,
     identity,
     select,
@@ -62,7 +63,12 @@ INFO_METADATA = "aws:cdk:info"
 # Per app, resource (jsii object id) -> fixable, for every resource inspected so far: the read and
 # the note are done once per resource however many aspects and visits reach it; only the override
 # is repeated (it must come after whatever a lower-priority aspect did on that visit).
-_INSPECTED: weakref.WeakKeyDictionary[IConstruct, dict[str, bool]] = weakref.WeakKeyDictionary()
+_INSPECTED: weakref.WeakKeyDictionary[IConstruct, Inspected] = weakref.WeakKeyDictionary()
+
+
+def fixes_of(root: IConstruct) -> Inspected | None:
+    """What FIX did in ``root``'s app, if any aspect of it fixed."""
+    return _INSPECTED.get(root)
 
 
 @jsii.implements(cdk.IAspect)
@@ -97,7 +103,7 @@ class Imdsv2Aspect:
             None if unverifiable_as_warning is None else parse_flag(unverifiable_as_warning)
         )
         self._settings: Settings | None = None
-        self._inspected: dict[str, bool] = {}
+        self._inspected = Inspected()
         self._sweep_scope: IConstruct | None = None
         # Stages are synthesized before an App's aspects run: from now on each one created, and
         # at app.synth() each one not yet covered, gets an aspect of its own (stages.py).
@@ -143,7 +149,7 @@ class Imdsv2Aspect:
         """First visit: settings from the context, the plugin, and the sweep where one is due."""
         settings = self._settings = self.resolve(scope)
         root = scope.node.root
-        self._inspected = _INSPECTED.setdefault(root, {})
+        self._inspected = _INSPECTED.setdefault(root, Inspected())
         # WARN judges the templates as written, like FAIL, through the plugin: only they show what
         # CDK's own aspects and escape hatches did, and an L2's lazy properties cannot be read
         # from Python before synthesis.
@@ -158,7 +164,7 @@ class Imdsv2Aspect:
 _FIX_TYPES = frozenset(FIXABLE) | ATTACHABLE
 
 
-def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: dict[str, bool]) -> None:
+def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: Inspected) -> None:
     spec = FIXABLE.get(resource_type)
     if spec is not None:
         fix(node, spec, inspected)
@@ -166,7 +172,7 @@ def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: dict[str,
         attach(node, resource_type, inspected)
 
 
-def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> None:
+def fix(node: cdk.CfnResource, spec: FixSpec, inspected: Inspected) -> None:
     """Overrides the one switch (HttpTokens for EC2), so every other metadata option is kept.
 
     The override is a leaf of CloudFormation's deep merge: it creates the metadata options where
@@ -180,6 +186,7 @@ def fix(node: cdk.CfnResource, spec: FixSpec, inspected: dict[str, bool]) -> Non
         current = visible_value(node, spec)
         fixable = inspected[key] = current is not OPAQUE
         if fixable and current != spec.value:
+            inspected.changed += 1
             # The info entry Annotations.add_info writes, minus its stack trace: from Python that
             # trace is the jsii kernel's, and the CDK CLI prints its top frame
             # (".../lib/program.js:1:...") above the note. Same two round trips.

@@ -159,6 +159,17 @@ FIXABLE: dict[str, FixSpec] = {
 }
 
 
+class Inspected(dict[str, bool]):
+    """Per app: resource (jsii object id) -> fixable, for every resource FIX has looked at; and
+    what FIX changed, for the one line ``app.synth()`` prints (the CLI shows the per-construct notes
+    of the stacks it selected only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = 0
+        self.replacing: list[str] = []
+
+
 class Opaque:
     """A value on the way to HttpTokens that is only known at deploy time (a token)."""
 

@@ -21,7 +21,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from aws_cdk import aws_ec2 as ec2
 
-from cdk_imds.cdk.enforcement.candidates import OPAQUE, identity, raw_properties
+from cdk_imds.cdk.enforcement.candidates import OPAQUE, Inspected, identity, raw_properties
 
 INFO_METADATA = "aws:cdk:info"
 TEMPLATE_SUFFIX = "Imdsv2LaunchTemplate"
@@ -30,7 +30,7 @@ BATCH = "AWS::Batch::ComputeEnvironment"
 NODEGROUP = "AWS::EKS::Nodegroup"
 
 
-def attach(node: cdk.CfnResource, resource_type: str, inspected: dict[str, bool]) -> None:
+def attach(node: cdk.CfnResource, resource_type: str, inspected: Inspected) -> None:
     """Gives ``node`` an IMDSv2-only launch template if it launches from the service default.
 
     Done once per resource (it adds a construct); a resource whose properties are deploy-time
@@ -41,7 +41,10 @@ def attach(node: cdk.CfnResource, resource_type: str, inspected: dict[str, bool]
         return
     properties = raw_properties(node)
     handler = _HANDLERS[resource_type]
-    inspected[key] = properties is not OPAQUE and handler(node, properties)
+    attached = inspected[key] = properties is not OPAQUE and handler(node, properties)
+    if attached:
+        inspected.changed += 1
+        inspected.replacing.append(node.node.path)
 
 
 def _batch(node: cdk.CfnResource, properties: Any) -> bool:

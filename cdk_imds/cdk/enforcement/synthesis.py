@@ -18,6 +18,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from cdk_imds.cdk.enforcement.aspect import fixes_of
 from cdk_imds.cdk.enforcement.plugin import PLUGIN_NAME, plugin_of
 from cdk_imds.cdk.enforcement.stages import cover_all, settings_for
 from cdk_imds.cdk.errors import SynthesisFailed
@@ -45,15 +46,18 @@ def install() -> None:
             # Outside the CDK CLI, CDK itself throws on a failed report, having shown it already.
             failure = _failure(self)
             if failure is not None:
+                _summarize_fixes(self)
                 raise failure from error
             raise
         failure = _failure(self)
         if failure is not None:
             # Under the CDK CLI nothing has shown the report: the CLI stops at the app's exit code.
+            _summarize_fixes(self)
             for line in failure.violations:
                 print(line, file=sys.stderr)
             raise failure
         _summarize_warnings(self)
+        _summarize_fixes(self)
         return assembly
 
     synth._cdk_imds_patched = True  # type: ignore[attr-defined]
@@ -88,6 +92,18 @@ def _summarize_warnings(app: cdk.App) -> None:
             f"report: {report}",
             file=sys.stderr,
         )
+
+
+def _summarize_fixes(app: cdk.App) -> None:
+    """FIX mode: one line counting the changes (each is an info note on its construct, which the
+    CLI prints only for the stacks it selected), naming those that replace capacity on deploy."""
+    fixes = fixes_of(app)
+    if fixes is None or not fixes.changed:
+        return
+    line = f"cdk-imds (fix mode): {fixes.changed} resource{'s' if fixes.changed != 1 else ''} changed to require IMDSv2"
+    if fixes.replacing:
+        line += f"; deploying replaces the capacity of {', '.join(fixes.replacing)} (see their notes)"
+    print(line + "; each change is an aws:cdk:info note on its construct.", file=sys.stderr)
 
 
 def _remaining_errors(report: str) -> list[str] | None:
