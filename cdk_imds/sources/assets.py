@@ -9,8 +9,8 @@ templates are deployed as surely as the stacks are, so they are judged too.
 Which assets are templates: every file asset of an assembly's asset manifests that is not already
 loaded (stack and nested stack templates are assets too), has a template's file extension and parses
 to a mapping with ``Resources``. Its deployer is the resource whose properties mention the asset's
-object key. The manifests are read only when the assembly directory holds a file named as CDK names
-such assets, so a plain app pays for one directory listing.
+object key. Every asset manifest is read (they are small): a file name cannot tell, since with
+``--no-staging`` the manifest points at the user's own file instead of a copy.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
     artifacts. One pass over all of them: CDK stages every Stage's assets in the root directory, so
     one file may be deployed by resources in several Stages, and it is judged once, naming each.
     """
-    if not any(_may_hold_template_assets(directory) for directory, _ in directories):
-        return
     known = {os.path.realpath(source.path) for source in loaded.sources}
     candidates: dict[str, FileAsset] = {}
     for directory, artifacts in directories:
@@ -73,6 +71,10 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
         ]
         where = ", ".join(names) if names else "no resource of the assembly names it"
         name = os.path.basename(asset.path)
+        if not name.startswith("asset.") and not name.endswith(".product.template.json"):
+            name = asset.path  # not staged (--no-staging): the user's own file
+        if asset.display_name and asset.display_name != os.path.basename(asset.path):
+            name = f"{name}, asset {asset.display_name}"
         first = deployers[0][0] if deployers else None
         loaded.sources.append(
             TemplateSource(
@@ -85,24 +87,6 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
                 deployers=tuple((source.path, logical_id) for source, logical_id in deployers),
             )
         )
-
-
-def _may_hold_template_assets(directory: str) -> bool:
-    """Whether the directory has a file CDK stages as a template asset (one listing, no reads).
-
-    CDK names a staged file asset ``asset.<hash><extension>`` and writes a ProductStack's template
-    as ``<id>.product.template.json``; without either there is nothing to find in the asset
-    manifests, and a large assembly's hundred manifests need not be read.
-    """
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return False
-    return any(
-        (name.startswith("asset.") and name.lower().endswith(_TEMPLATE_SUFFIXES))
-        or name.endswith(".product.template.json")
-        for name in names
-    )
 
 
 def _file_assets(directory: str, artifacts: dict[str, Any]) -> Iterator[FileAsset]:

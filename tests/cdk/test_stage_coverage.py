@@ -141,3 +141,33 @@ def test_an_acknowledged_error_does_not_fail_synthesis(tmp_path: Path) -> None:
     enforce(other, Mode.FAIL)
     with pytest.raises(SynthesisFailed):
         other.synth()
+
+
+def test_enforce_on_a_stage_covers_stages_created_inside_it_later(tmp_path: Path) -> None:
+    # Given enforce() called on a Stage (not the App), then a Stage created inside it
+    app = cdk.App(outdir=str(tmp_path))
+    outer = cdk.Stage(app, "Outer")
+    enforce(outer, Mode.FIX)
+    _bare_template(cdk.Stack(outer, "S"))
+    _bare_template(cdk.Stack(cdk.Stage(outer, "Inner"), "Deep"))
+    # When synthesized, then both are fixed
+    app.synth()
+    tokens = _tokens(tmp_path)
+    assert len(tokens) == 2, tokens
+    assert set(tokens.values()) == {"required"}
+
+
+def test_a_plugin_that_crashes_fails_synthesis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an engine that raises (CDK turns a plugin's exception into an empty failed report)
+    from cdk_imds.cdk.enforcement import plugin as plugin_module
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(plugin_module, "check_sources", broken)
+    app = cdk.App(outdir=str(tmp_path))
+    _bare_template(cdk.Stack(app, "S"))
+    enforce(app, Mode.FAIL)
+    # When synthesized, then it fails saying the plugin could not judge, not silently passes
+    with pytest.raises(SynthesisFailed, match="could not judge the templates"):
+        app.synth()

@@ -91,3 +91,25 @@ def test_the_product_url_leads_to_the_judged_file(catalog_assembly: Path) -> Non
             deployers[source.deployed_by] = logical_id
     assert sorted(deployers) == ["Catalog/FromFile", "Catalog/FromStack"]
     assert all(logical_id.startswith(path.split("/")[1]) for path, logical_id in deployers.items())
+
+
+def test_an_unstaged_stackset_template_is_judged_and_named_by_its_file(tmp_path: Path) -> None:
+    # Given a StackSet deploying a template file asset, synthesized without staging (as
+    # --no-staging does): the asset manifest points at the user's own file, nothing is copied
+    template_file = tmp_path / "member.template.json"
+    template_file.write_text(json.dumps(BAD_FILE))
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context={"aws:cdk:disable-asset-staging": True})
+    stack = cdk.Stack(app, "Org")
+    asset = cdk.aws_s3_assets.Asset(stack, "MemberTemplate", path=str(template_file))
+    cdk.CfnStackSet(
+        stack, "Members", permission_model="SERVICE_MANAGED", stack_set_name="m", template_url=asset.http_url
+    )
+    app.synth()
+    # When loaded, then the file is judged, named by its own path, and its deployer is the StackSet
+    loaded = load_paths([str(tmp_path / "cdk.out")])
+    (source,) = [source for source in loaded.sources if source.deployed_by]
+    assert source.path == str(template_file)
+    assert source.deployed_by == "Org/Members"
+    assert str(template_file) in source.label
+    findings = check_sources(loaded.sources).findings
+    assert [(f.logical_id, f.rule) for f in findings] == [("FileLT", RuleId.IMDSV2_REQUIRED)]

@@ -40,8 +40,7 @@ def enforce(
     options = settings.options
     enforce_stage(app, settings.mode, options.max_hop_limit, options.unverifiable_as_warning)
     root = app.node.root
-    if isinstance(app, cdk.App):
-        mark_enforced(app, settings)
+    mark_enforced(app, settings)
     for stage in nested_stages(app):
         # Late: it may have been synthesized already (CDK Pipelines' add_stage does).
         cover(root, stage, settings, late=True)

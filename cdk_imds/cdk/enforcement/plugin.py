@@ -43,6 +43,7 @@ class Imdsv2ValidationPlugin:
         self._options = options or Options()
         self._fail = fail
         self._failed = False
+        self._crashed = False
         self._errors = 0
         # app.synth() then exits non-zero on this plugin's errors, whichever stacks the CDK CLI
         # selects, also when the plugin was added by hand (synthesis.py).
@@ -78,6 +79,16 @@ class Imdsv2ValidationPlugin:
         return self._errors
 
     @property
+    def crashed(self) -> bool:
+        """Whether the last validation ended in an exception (CDK reports it without violations)."""
+        return self._crashed
+
+    def reset(self) -> None:
+        """Forgets the last verdict: a new synthesis is starting."""
+        self._failed = self._crashed = False
+        self._errors = 0
+
+    @property
     def failed(self) -> bool:
         """Whether the last validation found errors that fail synthesis (before acknowledgements)."""
         return self._failed
@@ -86,6 +97,10 @@ class Imdsv2ValidationPlugin:
         app = getattr(context, "app_construct", None)
         if isinstance(app, cdk.App):
             _PLUGINS.setdefault(app, self)  # one added by hand: app.synth() reads its verdict
+        # Until the verdict is in, the run counts as failed: CDK turns an exception in a plugin into
+        # an empty failed report that prints nothing, which must not read as a pass.
+        self._failed = self._fail
+        self._crashed = True
         loaded = deployed_templates(context)
         result = check_sources(loaded.sources, self._options)
         # Report-only (WARN mode): errors are reported as warnings.
@@ -103,6 +118,7 @@ class Imdsv2ValidationPlugin:
             1 for finding in result.findings if finding.severity is Severity.ERROR
         )
         self._failed = self._fail and (bool(loaded.problems) or result.failed)
+        self._crashed = False
         return cdk.PolicyValidationPluginReport(
             success=not self._failed, violations=violations, plugin_version=__version__
         )

@@ -134,7 +134,15 @@ _STRENGTH = {Mode.WARN: 0, Mode.FAIL: 1, Mode.FIX: 2}
 
 
 def _on_stage_created(stage: cdk.Stage) -> None:
-    app = stage.node.root
+    # The nearest enclosing Stage that ``enforce`` was called on decides; else an aspect on the App.
+    # (One jsii call: the scopes from the root down to the new Stage.)
+    scopes = stage.node.scopes
+    app = scopes[0]
+    for scope in reversed(scopes[:-1]):
+        settings = enforced_settings(scope)
+        if settings is not None:
+            cover(app, stage, settings, late=False)
+            return
     settings = settings_for(app)
     if settings is not None:
         cover(app, stage, settings, late=False)

@@ -40,6 +40,9 @@ def install() -> None:
         settings = settings_for(self)
         if settings is not None:
             cover_all(self, settings)
+        plugin = plugin_of(self)
+        if plugin is not None:
+            plugin.reset()
         try:
             assembly = original(self, *args, **kwargs)
         except Exception as error:
@@ -70,13 +73,19 @@ def _failure(app: cdk.App) -> SynthesisFailed | None:
     if plugin is None or not plugin.failed:
         return None
     report = os.path.join(app.outdir, REPORT_FILE)
+    if plugin.crashed:
+        return SynthesisFailed(
+            f"cdk-imds: synthesis failed: the cdk-imds validation plugin could not judge the templates "
+            f"(an internal error; please report it); its error is in the report: {_shown(report)}"
+        )
     violations = _remaining_errors(report)
     if violations is not None and not violations:
         return None  # every error acknowledged (Validations.of(scope).acknowledge)
     count = plugin.errors if violations is None else len(violations)
+    unfixed = " that FIX could not fix" if fixes_of(app) is not None else ""
     message = (
-        f"cdk-imds: synthesis failed: {count} IMDSv2 error{'s' if count != 1 else ''} in the templates "
-        f"this app deploys (stacks the CDK CLI did not select included); report: {_shown(report)}"
+        f"cdk-imds: synthesis failed: {count} IMDSv2 error{'s' if count != 1 else ''}{unfixed} in the "
+        f"templates this app deploys (every Stage and template asset); report: {_shown(report)}"
     )
     return SynthesisFailed(message, violations or [])
 
