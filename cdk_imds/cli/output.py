@@ -37,7 +37,8 @@ def emit_report(report: Report, arguments: argparse.Namespace) -> None:
         summary = report.summary
         print(
             f"cdk-imds: wrote {arguments.format.value} report to {arguments.output}: "
-            f"{summary.errors} errors, {summary.warnings} warnings, {summary.suppressed} suppressed",
+            f"{_count(summary.errors, 'error')}, {_count(summary.warnings, 'warning')}, "
+            f"{summary.suppressed} suppressed",
             file=sys.stderr,
         )
         return
@@ -112,3 +113,7 @@ class Progress:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
