@@ -101,6 +101,7 @@ def test_fix_leaves_a_node_group_with_disk_size_and_fails_saying_what_to_move(tm
     app = _app(tmp_path, Mode.FIX, disk_size=True)
     with pytest.raises(SynthesisFailed) as failed:
         app.synth()
+    assert "1 IMDSv2 error that FIX could not fix" in failed.value.message
     (line,) = failed.value.violations
     assert line.startswith("ERROR Svc/Nodes ")
     assert "move DiskSize (as a block device mapping) into it" in line

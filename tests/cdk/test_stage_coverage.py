@@ -100,6 +100,7 @@ def test_fail_fails_on_an_error_that_only_a_stage_has(tmp_path: Path) -> None:
     places = sorted(line.split(" ")[1] for line in failed.value.violations)
     assert places == ["Prod/Inner/Deep/LT", "Prod/S/LT"]
     assert "validation-report.json" in failed.value.message
+    assert "FIX could not fix" not in failed.value.message
     assert set(_tokens(tmp_path).values()) == {None}
 
 

@@ -149,7 +149,9 @@ class Imdsv2Aspect:
         """First visit: settings from the context, the plugin, and the sweep where one is due."""
         settings = self._settings = self.resolve(scope)
         root = scope.node.root
-        self._inspected = _INSPECTED.setdefault(root, Inspected())
+        if settings.mode is Mode.FIX:
+            # (Only FIX records: the exit line says "FIX could not fix" when there is a record.)
+            self._inspected = _INSPECTED.setdefault(root, Inspected())
         # WARN judges the templates as written, like FAIL, through the plugin: only they show what
         # CDK's own aspects and escape hatches did, and an L2's lazy properties cannot be read
         # from Python before synthesis.
