@@ -27,6 +27,8 @@ from cdk_imds.sources.template import load_template
 
 ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+# How CDK names the template it writes for a ProductStack (a construct of this app, unlike a file).
+_PRODUCT_STACK_SUFFIX = ".product.template.json"
 # Properties through which a resource deploys a template from a URL.
 _TEMPLATE_URL_KEYS = ("TemplateURL", "LoadTemplateFromURL")
 
@@ -65,13 +67,17 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
             if deployers:
                 loaded.problems.append(error)
             continue
+        if not asset.path.endswith(_PRODUCT_STACK_SUFFIX):
+            # A file of the user's: any aws:cdk:path in it names constructs of another app (the
+            # one it was once copied from), so its resources are named by logical id.
+            _forget_construct_paths(body)
         names = [
             _construct_path(source, logical_id) or f"{source.label}/{logical_id}"
             for source, logical_id in deployers
         ]
         where = ", ".join(names) if names else "no resource of the assembly names it"
         name = os.path.basename(asset.path)
-        if not name.startswith("asset.") and not name.endswith(".product.template.json"):
+        if not name.startswith("asset.") and not name.endswith(_PRODUCT_STACK_SUFFIX):
             name = asset.path  # not staged (--no-staging): the user's own file
         if asset.display_name and asset.display_name != os.path.basename(asset.path):
             name = f"{name}, asset {asset.display_name}"
@@ -87,6 +93,19 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
                 deployers=tuple((source.path, logical_id) for source, logical_id in deployers),
             )
         )
+
+
+def is_template_file(source: TemplateSource) -> bool:
+    """A template asset that is a file of the user's (FIX cannot change it), not a ProductStack's."""
+    return bool(source.deployed_by) and not source.path.endswith(_PRODUCT_STACK_SUFFIX)
+
+
+def _forget_construct_paths(body: dict[str, Any]) -> None:
+    resources = body.get("Resources")
+    for resource in resources.values() if isinstance(resources, dict) else ():
+        metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+        if isinstance(metadata, dict):
+            metadata.pop("aws:cdk:path", None)
 
 
 def _file_assets(directory: str, artifacts: dict[str, Any]) -> Iterator[FileAsset]:

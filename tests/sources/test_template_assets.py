@@ -13,8 +13,15 @@ from aws_cdk import aws_servicecatalog as servicecatalog
 from cdk_imds.policy import RuleId, check_sources
 from cdk_imds.sources.loader import load_paths
 
+# A file copied from another app's synth: its aws:cdk:path names a construct this app does not have.
 BAD_FILE = {
-    "Resources": {"FileLT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {}}}}
+    "Resources": {
+        "FileLT": {
+            "Type": "AWS::EC2::LaunchTemplate",
+            "Properties": {"LaunchTemplateData": {}},
+            "Metadata": {"aws:cdk:path": "ElsewhereStack/Old/Resource"},
+        }
+    }
 }
 
 
@@ -113,3 +120,5 @@ def test_an_unstaged_stackset_template_is_judged_and_named_by_its_file(tmp_path:
     assert str(template_file) in source.label
     findings = check_sources(loaded.sources).findings
     assert [(f.logical_id, f.rule) for f in findings] == [("FileLT", RuleId.IMDSV2_REQUIRED)]
+    # ... by its logical id: the copied construct path is not a construct of this app
+    assert findings[0].construct_path is None

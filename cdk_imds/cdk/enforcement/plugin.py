@@ -21,6 +21,7 @@ from cdk_imds.errors import InputError
 from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources
 from cdk_imds.sources import Loaded, TemplateSource
 from cdk_imds.sources.assembly import MANIFEST, load_assembly
+from cdk_imds.sources.assets import is_template_file
 from cdk_imds.sources.loader import load_paths
 
 PLUGIN_NAME = "cdk-imds"
@@ -217,6 +218,9 @@ def _violation(
         )
     ]
     description = finding.message
+    fix = finding.fix or None
+    if asset is not None and is_template_file(asset):
+        fix = f"This template is a file shipped as an asset, which FIX cannot change: edit the file. {finding.fix}"
     if asset is not None:
         # CDK knows no construct in a template asset: the violation is placed on each resource that
         # deploys it (a product, a StackSet), and says which resource of the asset is at fault.
@@ -232,7 +236,7 @@ def _violation(
     return cdk.PolicyViolation(
         rule_name=finding.rule.value,
         description=description,
-        fix=finding.fix or None,
+        fix=fix,
         severity=(ceiling or finding.severity).value,
         violating_resources=resources,
     )
