@@ -8,7 +8,6 @@ and the output directory keep working: the App reads them from the environment t
 
 from __future__ import annotations
 
-import functools
 import os
 import runpy
 import sys
@@ -23,18 +22,16 @@ def install() -> None:
     import aws_cdk as cdk
 
     from cdk_imds.cdk.enforcement import enforce
+    from cdk_imds.cdk.enforcement.patching import Method, wrap_once
 
-    original = vars(cdk.App)["__init__"]
-    if getattr(original, "_cdk_imds_patched", False):
-        return
+    def wrapper(original: Method) -> Method:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            enforce(self)
 
-    @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        enforce(self)
+        return __init__
 
-    __init__._cdk_imds_patched = True  # type: ignore[attr-defined]
-    cdk.App.__init__ = __init__  # type: ignore[method-assign]
+    wrap_once(cdk.App, "__init__", wrapper)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

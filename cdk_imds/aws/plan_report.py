@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from cdk_imds.aws.plan import LAUNCH_CONFIGURATION, NEW_VERSION, GroupChange, GroupPlan, InstanceAction, Plan
+from cdk_imds.wording import counted
 
 
 def render_plan_text(account: str, plan: Plan) -> str:
@@ -33,7 +34,7 @@ def _group_lines(plan: Plan, group: GroupPlan) -> list[str]:
     instances = plan.options.instances
     if instances is InstanceAction.REFRESH and group.instance_count:
         lines.append(
-            f"  refresh  group {group.group}: instance refresh of {_count(group.instance_count, 'instance')}, "
+            f"  refresh  group {group.group}: instance refresh of {counted(group.instance_count, 'instance')}, "
             f"min healthy {plan.options.min_healthy_percentage}%"
         )
     elif instances is InstanceAction.IN_PLACE and group.failing_instances:
@@ -44,7 +45,7 @@ def _group_lines(plan: Plan, group: GroupPlan) -> list[str]:
         count = len(group.failing_instances)
         verb = "allows" if count == 1 else "allow"
         lines.append(
-            f"  note     group {group.group}: {_count(count, 'running instance')} still {verb} IMDSv1 "
+            f"  note     group {group.group}: {counted(count, 'running instance')} still {verb} IMDSv1 "
             "(--refresh replaces them, --in-place changes them)"
         )
     return lines
@@ -63,8 +64,8 @@ def _plan_summary(plan: Plan) -> str:
     held = sum(1 for group in plan.waiting() if group.held_back and not group.blocked)
     blocked = len(plan.waiting()) - held
     return (
-        f"{_count(len(plan.new_versions), 'new version')}, {_count(len(plan.new_templates), 'new template')}, "
-        f"{_count(len(plan.acting()), 'group')} to change, {held} held back, "
+        f"{counted(len(plan.new_versions), 'new version')}, {counted(len(plan.new_templates), 'new template')}, "
+        f"{counted(len(plan.acting()), 'group')} to change, {held} held back, "
         f"{blocked + len(plan.skipped)} skipped"
     )
 
@@ -80,7 +81,3 @@ def _regions(plan: Plan) -> list[str]:
 
 def render_plan_json(account: str, plan: Plan) -> str:
     return json.dumps({"account": account, "dry_run": True, **plan.to_dict()}, indent=2) + "\n"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from cdk_imds.errors import CdkImdsError
 from cdk_imds.formats import Format, Report, render
+from cdk_imds.wording import counted
 
 BAR_WIDTH = 30
 
@@ -37,7 +38,7 @@ def emit_report(report: Report, arguments: argparse.Namespace) -> None:
         summary = report.summary
         print(
             f"cdk-imds: wrote {arguments.format.value} report to {arguments.output}: "
-            f"{_count(summary.errors, 'error')}, {_count(summary.warnings, 'warning')}, "
+            f"{counted(summary.errors, 'error')}, {counted(summary.warnings, 'warning')}, "
             f"{summary.suppressed} suppressed",
             file=sys.stderr,
         )
@@ -113,7 +114,3 @@ class Progress:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdk_imds.formats.report import Report, is_live
 from cdk_imds.policy.model import Finding, Severity, Summary
+from cdk_imds.wording import counted
 
 _LABELS = {
     Severity.ERROR: "ERROR",
@@ -81,19 +82,15 @@ def _groups(findings: list[Finding]) -> dict[str, list[Finding]]:
     return groups
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _scope(summary: Summary, command: str) -> str:
-    resources = _plural(summary.resources, "resource")
+    resources = counted(summary.resources, "resource")
     if command == "audit":
         return resources
-    return f"{_plural(summary.templates, 'template')} ({resources})"
+    return f"{counted(summary.templates, 'template')} ({resources})"
 
 
 def _summary_line(summary: Summary, command: str) -> str:
-    counts = [_plural(summary.errors, "error"), _plural(summary.warnings, "warning")]
+    counts = [counted(summary.errors, "error"), counted(summary.warnings, "warning")]
     if summary.infos:
         counts.append(f"{summary.infos} info")
     counts.append(f"{summary.suppressed} suppressed")

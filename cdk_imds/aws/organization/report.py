@@ -17,6 +17,7 @@ from cdk_imds.aws.organization.runner import Failure
 from cdk_imds.formats import Report
 from cdk_imds.formats.sarif import sarif_log
 from cdk_imds.policy.model import Finding, Severity, Summary
+from cdk_imds.wording import counted
 
 SCHEMA = "cdk-imds/organization-audit/1"
 
@@ -150,19 +151,15 @@ def summary_table(report: OrgReport) -> list[str]:
     errors = sum(row.errors for row in report.rows)
     failed = sum(1 for row in report.rows if row.failed)
     total = (
-        f"{_plural(len(report.rows), 'account')}: {_plural(errors, 'error')}, "
-        f"{_plural(sum(row.warnings for row in report.rows), 'warning')} in "
-        f"{_plural(sum(row.resources for row in report.rows), 'resource')}; "
+        f"{counted(len(report.rows), 'account')}: {counted(errors, 'error')}, "
+        f"{counted(sum(row.warnings for row in report.rows), 'warning')} in "
+        f"{counted(sum(row.resources for row in report.rows), 'resource')}; "
         f"{failed} {'account' if failed == 1 else 'accounts'} not read completely"
     )
     if report.resumed:
         total += f"; {report.resumed} from the earlier run being resumed"
     note = "ready / not ready / unknown: errors whose resources made 0 / some / unmeasured IMDSv1 calls (MetadataNoToken)"
     return ["Summary by account", *table, total, note]
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from constructs import IConstruct
 
 from cdk_imds.cdk.enforcement.candidates import (
     FIXABLE,
+    INFO_METADATA,
     OPAQUE,
     FixSpec,
     Inspected,
@@ -57,8 +58,6 @@ __all__ = ["ASPECT_PRIORITY", "Imdsv2Aspect", "Mode"]
 ASPECT_PRIORITY = 10_000
 # Every fix note starts so; for launch templates it reads "cdk-imds: set HttpTokens to required ...".
 FIX_NOTE = "cdk-imds: set "
-# The metadata type of an info annotation (cloud assembly schema: ArtifactMetadataEntryType.INFO).
-INFO_METADATA = "aws:cdk:info"
 
 # Per app, resource (jsii object id) -> fixable, for every resource inspected so far: the read and
 # the note are done once per resource however many aspects and visits reach it; only the override

@@ -159,6 +159,11 @@ FIXABLE: dict[str, FixSpec] = {
 }
 
 
+# The metadata type of an info annotation (cloud assembly schema: ArtifactMetadataEntryType.INFO),
+# which FIX's notes are written as.
+INFO_METADATA = "aws:cdk:info"
+
+
 class Inspected(dict[str, bool]):
     """Per app: resource (jsii object id) -> fixable, for every resource FIX has looked at; and
     what FIX changed, for the one line ``app.synth()`` prints (the CLI shows the per-construct notes

@@ -21,9 +21,8 @@ from constructs import Construct
 if TYPE_CHECKING:
     from aws_cdk import aws_ec2 as ec2
 
-from cdk_imds.cdk.enforcement.candidates import OPAQUE, Inspected, identity, raw_properties
+from cdk_imds.cdk.enforcement.candidates import INFO_METADATA, OPAQUE, Inspected, identity, raw_properties
 
-INFO_METADATA = "aws:cdk:info"
 TEMPLATE_SUFFIX = "Imdsv2LaunchTemplate"
 
 BATCH = "AWS::Batch::ComputeEnvironment"

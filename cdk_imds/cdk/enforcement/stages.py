@@ -15,7 +15,6 @@ moments, both in Python:
 
 from __future__ import annotations
 
-import functools
 import weakref
 from typing import Any
 
@@ -25,7 +24,11 @@ from constructs import Construct, IConstruct
 from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect
 from cdk_imds.cdk.enforcement.candidates import identity
 from cdk_imds.cdk.enforcement.config import Mode, Settings
+from cdk_imds.cdk.enforcement.patching import Method, wrap_once
 
+# Of two requests for one app, the stronger wins: a report-only one never weakens a failing one,
+# and FIX (which fixes, then fails on what is left) comes before FAIL.
+_STRENGTH = {Mode.WARN: 0, Mode.FAIL: 1, Mode.FIX: 2}
 # Per app: the settings every Stage of it is enforced with (the strongest ones asked for).
 _ENFORCED: weakref.WeakKeyDictionary[IConstruct, Settings] = weakref.WeakKeyDictionary()
 # Per app: the Stages (jsii ids) that have their aspect, and whether it came after their creation.
@@ -122,15 +125,9 @@ def settings_for(app: IConstruct) -> Settings | None:
     aspects = [aspect for aspect in cdk.Aspects.of(app).all if isinstance(aspect, Imdsv2Aspect)]
     if not aspects:
         return None
-    # Of several aspects on the App, a failing one wins (FIX before FAIL: it fixes, then fails on
-    # what is left), as for the plugin.
-    chosen = [aspect.resolve(app) for aspect in aspects]
-    chosen.sort(key=lambda settings: _STRENGTH[settings.mode])
-    mark_enforced(app, chosen[-1])
-    return chosen[-1]
-
-
-_STRENGTH = {Mode.WARN: 0, Mode.FAIL: 1, Mode.FIX: 2}
+    strongest = max((aspect.resolve(app) for aspect in aspects), key=lambda chosen: _STRENGTH[chosen.mode])
+    mark_enforced(app, strongest)
+    return strongest
 
 
 def _on_stage_created(stage: cdk.Stage) -> None:
@@ -157,16 +154,13 @@ def activate() -> None:
 
 
 def _patch_stage_init() -> None:
-    original = vars(cdk.Stage)["__init__"]
-    if getattr(original, "_cdk_imds_patched", False):
-        return
+    def wrapper(original: Method) -> Method:
+        def __init__(self: cdk.Stage, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            # An App is created through its own __init__; only a Stage proper is covered here.
+            if not isinstance(self, cdk.App):
+                _on_stage_created(self)
 
-    @functools.wraps(original)
-    def __init__(self: cdk.Stage, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        # An App is created through its own __init__; only a Stage proper is covered here.
-        if not isinstance(self, cdk.App):
-            _on_stage_created(self)
+        return __init__
 
-    __init__._cdk_imds_patched = True  # type: ignore[attr-defined]
-    cdk.Stage.__init__ = __init__  # type: ignore[method-assign]
+    wrap_once(cdk.Stage, "__init__", wrapper)

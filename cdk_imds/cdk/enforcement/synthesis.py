@@ -10,7 +10,6 @@ cdk-imds report of the app still fails after CDK applied acknowledgements; whate
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -19,21 +18,21 @@ from typing import Any
 import aws_cdk as cdk
 
 from cdk_imds.cdk.enforcement.aspect import fixes_of
+from cdk_imds.cdk.enforcement.patching import Method, wrap_once
 from cdk_imds.cdk.enforcement.plugin import PLUGIN_NAME, plugin_of
 from cdk_imds.cdk.enforcement.stages import cover_all, settings_for
 from cdk_imds.cdk.errors import SynthesisFailed
+from cdk_imds.wording import counted
 
 REPORT_FILE = "validation-report.json"
 
 
 def install() -> None:
     """Wraps ``App.synth`` once (jsii generates it on App itself, not only on Stage)."""
-    owner = cdk.App if "synth" in vars(cdk.App) else cdk.Stage
-    original = vars(owner)["synth"]
-    if getattr(original, "_cdk_imds_patched", False):
-        return
+    wrap_once(cdk.App if "synth" in vars(cdk.App) else cdk.Stage, "synth", _synth_wrapper)
 
-    @functools.wraps(original)
+
+def _synth_wrapper(original: Method) -> Method:
     def synth(self: cdk.Stage, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(self, cdk.App):
             return original(self, *args, **kwargs)
@@ -63,8 +62,7 @@ def install() -> None:
         _summarize_fixes(self)
         return assembly
 
-    synth._cdk_imds_patched = True  # type: ignore[attr-defined]
-    owner.synth = synth  # type: ignore[method-assign]
+    return synth
 
 
 def _failure(app: cdk.App) -> SynthesisFailed | None:
@@ -84,7 +82,7 @@ def _failure(app: cdk.App) -> SynthesisFailed | None:
     count = plugin.errors if violations is None else len(violations)
     unfixed = " that FIX could not fix" if fixes_of(app) is not None else ""
     message = (
-        f"cdk-imds: synthesis failed: {count} IMDSv2 error{'s' if count != 1 else ''}{unfixed} in the "
+        f"cdk-imds: synthesis failed: {counted(count, 'IMDSv2 error')}{unfixed} in the "
         f"templates this app deploys (every Stage and template asset); report: {_shown(report)}"
     )
     return SynthesisFailed(message, violations or [])
@@ -94,7 +92,7 @@ def _summarize_warnings(app: cdk.App) -> None:
     """WARN mode: one line, since the CLI shows the report only for the stacks it selected."""
     plugin = plugin_of(app)
     if plugin is not None and not plugin.fails and plugin.errors:
-        count = f"{plugin.errors} IMDSv2 error{'s' if plugin.errors != 1 else ''}"
+        count = counted(plugin.errors, "IMDSv2 error")
         report = _shown(os.path.join(app.outdir, REPORT_FILE))
         print(
             f"cdk-imds (warn mode): {count} in the templates this app deploys, reported as warnings; "
@@ -109,7 +107,7 @@ def _summarize_fixes(app: cdk.App) -> None:
     fixes = fixes_of(app)
     if fixes is None or not fixes.changed:
         return
-    line = f"cdk-imds (fix mode): {fixes.changed} resource{'s' if fixes.changed != 1 else ''} changed to require IMDSv2"
+    line = f"cdk-imds (fix mode): {counted(fixes.changed, 'resource')} changed to require IMDSv2"
     if fixes.replacing:
         line += f"; deploying replaces the capacity of {', '.join(fixes.replacing)} (see their notes)"
     print(line + "; each change is an aws:cdk:info note on its construct.", file=sys.stderr)
