@@ -66,14 +66,7 @@ class Scope:
         return self.source.label
 
     def construct_path(self, logical_id: str) -> str | None:
-        resource = self.resources.get(logical_id)
-        if isinstance(resource, dict):
-            metadata = resource.get("Metadata")
-            if isinstance(metadata, dict):
-                path = metadata.get("aws:cdk:path")
-                if isinstance(path, str):
-                    return path
-        return self.source.construct_paths.get(logical_id)
+        return self.source.construct_path(logical_id)
 
     def ref(self, name: str, depth: int) -> list[Candidate]:
         if name in self.resources:

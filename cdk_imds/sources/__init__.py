@@ -39,6 +39,14 @@ class TemplateSource:
     def label(self) -> str:
         return self.display_name or self.stack or self.path
 
+    def construct_path(self, logical_id: str) -> str | None:
+        """The resource's ``aws:cdk:path`` metadata (the CDK CLI writes it), else the manifest's."""
+        resources = self.body.get("Resources")
+        resource = resources.get(logical_id) if isinstance(resources, dict) else None
+        metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+        path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+        return path if isinstance(path, str) else self.construct_paths.get(logical_id)
+
 
 @dataclass
 class Loaded:

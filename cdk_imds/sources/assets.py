@@ -180,10 +180,6 @@ def _deployers(
 
 
 def _construct_path(source: TemplateSource, logical_id: str) -> str | None:
-    resource = source.body["Resources"].get(logical_id)
-    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
-    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
-    if not isinstance(path, str) or not path:
-        path = source.construct_paths.get(logical_id)
+    path = source.construct_path(logical_id)
     # An L2's resource is "<construct>/Resource": the construct is what the user wrote.
     return path.removesuffix("/Resource") if path else None
