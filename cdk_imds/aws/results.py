@@ -28,6 +28,16 @@ class Result:
     actions: tuple[str, ...] = ()
     reason: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The result in the JSON reports of one account and of an organization alike."""
+        return {
+            "region": self.region,
+            "subject": self.subject,
+            "outcome": self.outcome.value,
+            "actions": list(self.actions),
+            "reason": self.reason or None,
+        }
+
 
 @dataclass
 class Run:
@@ -80,16 +90,7 @@ def render_run_json(run: Run) -> str:
         "dry_run": False,
         "complete": run.complete,
         "summary": {outcome.value: count for outcome, count in run.counts().items()},
-        "results": [
-            {
-                "region": result.region,
-                "subject": result.subject,
-                "outcome": result.outcome.value,
-                "actions": list(result.actions),
-                "reason": result.reason or None,
-            }
-            for result in run.results
-        ],
+        "results": [result.to_dict() for result in run.results],
         "notes": run.notes,
         "plan_file": run.plan_file,
     }

@@ -134,16 +134,7 @@ def to_dict(remediation: AccountRemediation, dry_run: bool) -> dict[str, Any]:
         "complete": remediation.complete,
         "summary": remediation.counts(),
         "plan": remediation.plan.to_dict(),
-        "results": [
-            {
-                "region": result.region,
-                "subject": result.subject,
-                "outcome": result.outcome.value,
-                "actions": list(result.actions),
-                "reason": result.reason or None,
-            }
-            for result in remediation.results
-        ],
+        "results": [result.to_dict() for result in remediation.results],
         "failures": [failure.to_dict() for failure in remediation.failures],
         "plan_file": remediation.plan_file,
     }
