@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Synthesis time with and without cdk-imds enforcement (FIX), each variant in fresh processes.
+"""Synthesis with and without cdk-imds enforcement, each variant in fresh processes.
 
-    python bench/bench_aspect.py [--repeat 5]
+    python bench/bench_aspect.py [--repeat 5] [--l2] [--markdown]
 
 Runs bench/aspect_app.py for every variant, interleaved round-robin (so load on the machine hits
-them alike), and prints median and min of the seconds from the variant's set-up to the end of
-app.synth(), the ratio to no enforcement, the same for the CPU seconds of Python and Node.js
-together in that span (steadier than wall time on a shared machine), and how many launch templates
-came out with HttpTokens required (proof the variant did its work). The two "-compliant" variants
-synthesize the same app with every template already requiring tokens; enforce-compliant is compared
-with none-compliant.
+them alike), after one untimed warm-up round, and prints for each the median (and min) of:
+
+* process: the whole ``python aspect_app.py`` run, start to exit, as the parent sees it: what a
+  ``cdk synth`` waits for (interpreter, imports, building the app, synthesis, exit); and its CPU
+  (the app's Python and its jsii Node.js process, from /proc at the end of the run);
+* synth: from the variant's set-up (``enforce(...)``, ``Aspects.of(...).add(...)``) to the end of
+  ``app.synth()``, measured inside the process, wall and CPU;
+
+each as a ratio to the same app without cdk-imds (the ``-compliant`` variants to the compliant
+app without it), and how many launch templates came out requiring tokens (proof of the work).
+The Node.js of ``node_modules/.bin`` is put first on PATH, as ``make`` does, and compiled modules
+are cached under bench/out/pycache, as an installed package has them.
 """
 
 from __future__ import annotations
@@ -20,19 +26,39 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VARIANTS = ("none", "enforce", "aspect-on-app", "aws-cdk-lib", "none-compliant", "enforce-compliant")
+ROOT = os.path.dirname(HERE)
+VARIANTS = (
+    "none",
+    "import",
+    "enforce",
+    "aspect-on-app",
+    "aws-cdk-lib",
+    "none-compliant",
+    "enforce-compliant",
+    "aspect-on-app-compliant",
+)
+LABELS = {
+    "none": "none (the app without cdk-imds)",
+    "import": "`from cdk_imds import ...` only",
+    "enforce": '`enforce(app, "fix")`',
+    "aspect-on-app": "`Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=Imdsv2Aspect.PRIORITY)`",
+    "aws-cdk-lib": "aws-cdk-lib `LaunchTemplateRequireImdsv2Aspect` (JavaScript)",
+    "none-compliant": "none, every template already compliant",
+    "enforce-compliant": '`enforce(app, "fix")`, every template already compliant',
+    "aspect-on-app-compliant": "the one-line aspect, every template already compliant",
+}
 
 
-def run(variant: str) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, os.path.join(HERE, "aspect_app.py"), variant],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def run(variant: str, l2: bool, environment: dict[str, str]) -> dict[str, float]:
+    command = [sys.executable, os.path.join(HERE, "aspect_app.py"), *(["--l2"] if l2 else []), variant]
+    start = time.perf_counter()
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=environment).stdout
+    process = time.perf_counter() - start
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    result["process"] = process
     return result
 
 
@@ -41,31 +67,43 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--l2", action="store_true", help="the L2 app instead of issue 11's raw one")
+    parser.add_argument("--markdown", action="store_true", help="print the table only")
     arguments = parser.parse_args()
+    environment = dict(os.environ)
+    node_bin = os.path.join(ROOT, "node_modules", ".bin")
+    if os.path.exists(os.path.join(node_bin, "node")):
+        environment["PATH"] = node_bin + os.pathsep + environment.get("PATH", "")
+    # Compiled modules cached, as an installed package has them (this machine sets
+    # PYTHONDONTWRITEBYTECODE, which would make every run compile cdk-imds again).
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment["PYTHONPYCACHEPREFIX"] = os.path.join(HERE, "out", "pycache")
+    for variant in VARIANTS:
+        run(variant, arguments.l2, environment)  # warm-up: caches, compiled modules
     results: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
     for round_number in range(arguments.repeat):
         for variant in VARIANTS:
-            results[variant].append(run(variant))
+            results[variant].append(run(variant, arguments.l2, environment))
         print(f"bench_aspect: round {round_number + 1}/{arguments.repeat} done", file=sys.stderr)
-    baseline = statistics.median(r["seconds"] for r in results["none"])
-    cpu_baseline = statistics.median(r["cpu"] for r in results["none"])
     print(
-        "| variant | set-up + app.synth() median (min) | vs none | CPU median (min) | vs none "
-        "| resources | launch templates requiring tokens |"
+        "| variant | process median (min) | vs none | process CPU | vs none "
+        "| synth median (min) | vs none | synth CPU | vs none | resources | templates requiring tokens |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for variant, runs in results.items():
-        if variant == "none-compliant":
-            # The compliant app's variants are compared with the compliant app without enforcement.
-            baseline = statistics.median(r["seconds"] for r in runs)
-            cpu_baseline = statistics.median(r["cpu"] for r in runs)
-        seconds = [r["seconds"] for r in runs]
-        cpu = [r["cpu"] for r in runs]
-        median, cpu_median = statistics.median(seconds), statistics.median(cpu)
+        base = results["none-compliant" if variant.endswith("-compliant") else "none"]
+        cells = []
+        for key in ("process", "process_cpu", "seconds", "cpu"):
+            values = [r[key] for r in runs]
+            median = statistics.median(values)
+            ratio = median / statistics.median(r[key] for r in base)
+            shown = (
+                f"{median:.2f} s ({min(values):.2f})" if key in ("process", "seconds") else f"{median:.2f} s"
+            )
+            cells.append(f"{shown} | {ratio:.2f}x")
         print(
-            f"| {variant} | {median:.2f} s ({min(seconds):.2f}) | {median / baseline:.2f}x "
-            f"| {cpu_median:.2f} s ({min(cpu):.2f}) | {cpu_median / cpu_baseline:.2f}x "
-            f"| {int(runs[0]['resources'])} | {int(runs[0]['required'])} |"
+            f"| {LABELS[variant]} | {' | '.join(cells)} | {int(runs[0]['resources'])} "
+            f"| {int(runs[0]['required'])} |"
         )
     return 0
 

@@ -18,7 +18,7 @@ from aws_cdk import cloudformation_include as cfn_inc
 from constructs import IConstruct
 
 from cdk_imds.cdk.enforcement import enforce
-from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect, Mode
+from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, FIX_NOTE, Imdsv2Aspect, Mode
 from cdk_imds.cdk.enforcement.candidates import candidate_type
 from cdk_imds.cdk.enforcement.config import ContextValueError
 from cdk_imds.cdk.errors import SynthesisFailed
@@ -74,27 +74,17 @@ def test_enforce_fix_sees_and_beats_another_aspect_with_stabilization() -> None:
     assert _tokens(stack) == {"Own": "required", "Added": "required"}
 
 
-def test_enforce_is_visited_once_however_large_the_app() -> None:
-    # Given an app of many constructs, when enforce() adds its aspect
+def test_enforce_calls_python_once_however_large_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an app of many constructs, when enforce() adds its aspect and the app is synthesized
     app = cdk.App()
     stack = cdk.Stack(app, "S")
     for index in range(50):
         cdk.CfnResource(stack, f"Queue{index}", type="AWS::SQS::Queue")
-    visits: list[str] = []
-    original = Imdsv2Aspect.visit
-
-    def counting(self: Imdsv2Aspect, node: IConstruct) -> None:
-        visits.append(node.node.path)
-        original(self, node)
-
-    Imdsv2Aspect.visit = counting  # type: ignore[method-assign]
-    try:
-        enforce(app, Mode.FIX)
-        app.synth()
-    finally:
-        Imdsv2Aspect.visit = original  # type: ignore[method-assign]
-    # Then CDK calls back into Python once, not once per construct
-    assert visits == ["CdkImdsEnforcement"]
+    enforce(app, Mode.FIX)
+    called = _record_callbacks(monkeypatch)
+    app.synth()
+    # Then JavaScript called into the aspect once (its first visit), not once per construct
+    assert [name for name in called if name not in _PLUGIN_CALLBACKS] == ["begin"]
 
 
 def test_fix_covers_nested_stacks() -> None:
@@ -277,43 +267,87 @@ def test_fix_covers_templates_brought_in_with_cfn_include(tmp_path: Path) -> Non
     assert _tokens(stack) == {"Old": "required"}
 
 
-def _count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every request Python sends to the jsii kernel from now on (the test is the only sender)."""
-    from jsii._kernel.providers.process import _NodeProcess
-
-    sent: list[object] = []
-    original = _NodeProcess.send
-
-    def counting(self: Any, request: Any, response_type: Any) -> Any:
-        sent.append(request)
-        return original(self, request, response_type)
-
-    monkeypatch.setattr(_NodeProcess, "send", counting)
-    return sent
+# What CDK asks the validation plugin (written in Python) for.
+_PLUGIN_CALLBACKS = ("validate", "name", "version", "rule_ids")
 
 
-def test_a_construct_that_is_not_a_candidate_costs_no_jsii_round_trip(
+def _record_callbacks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Python method of every call JavaScript makes into Python from now on."""
+    import jsii._kernel
+
+    called: list[str] = []
+    original = jsii._kernel._handle_callback
+
+    def recording(kernel: Any, callback: Any) -> Any:
+        called.append(callback.cookie)
+        return original(kernel, callback)
+
+    monkeypatch.setattr(jsii._kernel, "_handle_callback", recording)
+    return called
+
+
+def test_the_one_line_aspect_calls_python_once_however_many_constructs_it_visits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a FIX aspect that has had its first visit (which reads the context), and constructs
-    # that are not candidates, of classes it has not seen before: a stack, L2s, an L1
+    # Given the FIX aspect on an App of several hundred constructs: L2s, L1s, and launch templates
+    # (one allowing IMDSv1, one bare CfnResource, one already compliant)
     app = cdk.App()
     stack = cdk.Stack(app, "S")
-    queue = sqs.Queue(stack, "Queue")
-    others: list[IConstruct] = [
-        stack,
-        queue,
-        queue.node.default_child,
-        iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal()),
-    ]
-    aspect = Imdsv2Aspect(Mode.FIX)
-    aspect.visit(app)
-    sent = _count_round_trips(monkeypatch)
-    # When it visits them, then not one request reaches the kernel (what a candidate costs is
-    # measured, not asserted: bench/jsii_round_trips.py)
-    for node in others:
-        aspect.visit(node)
-    assert sent == []
+    for number in range(40):
+        sqs.Queue(stack, f"Queue{number}")
+        iam.Role(stack, f"Role{number}", assumed_by=iam.AccountRootPrincipal())
+    ec2.CfnLaunchTemplate(
+        stack, "Optional", launch_template_data={"metadataOptions": {"httpTokens": "optional"}}
+    )
+    cdk.CfnResource(stack, "Bare", type="AWS::EC2::LaunchTemplate", properties={"LaunchTemplateData": {}})
+    ec2.CfnLaunchTemplate(
+        stack, "Required", launch_template_data={"metadataOptions": {"httpTokens": "required"}}
+    )
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    visited = len(app.node.find_all())
+    called = _record_callbacks(monkeypatch)
+    # When the app is synthesized
+    template = assertions.Template.from_stack(stack).to_json()
+    # Then the aspect was called into once (its first visit), not once per construct, and every
+    # launch template requires IMDSv2; the rest of the calls into Python are the plugin's
+    assert visited > 150
+    assert [name for name in called if name not in _PLUGIN_CALLBACKS] == ["begin"]
+    assert {
+        name: resource["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::EC2::LaunchTemplate"
+    } == {"Optional": "required", "Bare": "required", "Required": "required"}
+
+
+def test_a_candidate_another_aspect_adds_after_the_sweep_is_fixed_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an aspect of default priority that adds a launch template allowing IMDSv1 to each
+    # stack when it visits it, after the FIX aspect's first visit swept the App
+    @jsii.implements(cdk.IAspect)
+    class AddsATemplate:
+        def visit(self, node: IConstruct) -> None:
+            if isinstance(node, cdk.Stack):
+                ec2.CfnLaunchTemplate(
+                    node, "Late", launch_template_data={"metadataOptions": {"httpTokens": "optional"}}
+                )
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    cdk.Aspects.of(app).add(AddsATemplate())
+    called = _record_callbacks(monkeypatch)
+    # When synthesized, then the late template was handed to Python and fixed, with its note
+    template = assertions.Template.from_stack(stack)
+    assert "adopt" in called
+    template.has_resource_properties(
+        "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "required"}}}
+    )
+    assert any(
+        entry.data.startswith(FIX_NOTE)
+        for entry in stack.node.find_child("Late").node.metadata
+        if entry.type == "aws:cdk:info"
+    )
 
 
 @pytest.mark.parametrize("resource_type", sorted(CANDIDATE_TYPES))

@@ -1,14 +1,14 @@
 """``Imdsv2Aspect``: fail, fix or warn on every resource the policy engine judges.
 
-What it costs decides how it walks the tree. CDK calls a Python aspect's ``visit`` for every
-construct below the scope it was added to, and each call is a Node.js-to-Python round trip (about
-0.6 ms) whatever ``visit`` does; so does every attribute read and method call from Python. Added
-with ``Aspects.of(scope).add(...)`` it therefore does as little as possible per visit: a construct
-that is not a candidate costs one Python type check (cached per class) and nothing else, and a
-candidate in FIX mode costs its override, plus, on its first visit by any Imdsv2Aspect of the app,
-one read of its properties and the info note. ``enforce`` instead hangs it on one childless
-construct and has it sweep its Stage once (``sweep_from``): no per-construct callbacks at all
-(bench/README.md has the numbers).
+What it costs decides how it works. From Python, every attribute read and method call on a
+construct is a round trip to the jsii kernel's Node.js process (0.3 to 0.6 ms), and so is every
+``visit`` CDK makes on an aspect written in Python. So the aspect's visits stay in JavaScript
+(``javascript/index.js``): the first one calls ``begin`` here, which reads the settings, adds the
+validation plugin and, in FIX mode, sweeps the aspect's scope in bulk: the candidates in one call,
+their switches read in one, the overrides kept and the notes written in one each, however many
+resources there are. Every later visit re-applies the override kept for its construct in
+JavaScript, so it comes after aspects of lower priority; a candidate the sweep did not see (added
+since by another aspect) is handed back to ``adopt`` here. bench/README.md has the numbers.
 
 Add it at ``Imdsv2Aspect.PRIORITY`` (or use ``cdk_imds.enforce``): at that priority it runs after
 the aspects of default and mutating priority, sees what they added, and its override comes last.
@@ -22,11 +22,9 @@ before synthesis, so FIX overrides them without a note of its own.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Collection
 from typing import ClassVar
 
 import aws_cdk as cdk
-import jsii
 from constructs import IConstruct
 
 from cdk_imds.cdk.enforcement.candidates import (
@@ -36,9 +34,6 @@ from cdk_imds.cdk.enforcement.candidates import (
     FixSpec,
     Inspected,
     candidate_type,
-    identity,
-    select,
-    stage_layout,
     visible_value,
 )
 from cdk_imds.cdk.enforcement.config import (
@@ -49,6 +44,7 @@ from cdk_imds.cdk.enforcement.config import (
     parse_mode,
     resolve_settings,
 )
+from cdk_imds.cdk.enforcement.javascript import FixingAspect, Swept, kept_raises
 from cdk_imds.cdk.enforcement.plugin import register_plugin
 from cdk_imds.cdk.enforcement.service_defaults import ATTACHABLE, attach
 
@@ -70,8 +66,7 @@ def fixes_of(root: IConstruct) -> Inspected | None:
     return _INSPECTED.get(root)
 
 
-@jsii.implements(cdk.IAspect)
-class Imdsv2Aspect:
+class Imdsv2Aspect(FixingAspect):
     """Enforces IMDSv2 (HttpTokens 'required') on every resource ``cdk-imds check`` judges.
 
     :param mode: ``Mode.FAIL`` (or "fail"), ``Mode.FIX`` or ``Mode.WARN``. Default: context
@@ -104,6 +99,7 @@ class Imdsv2Aspect:
         self._settings: Settings | None = None
         self._inspected = Inspected()
         self._sweep_scope: IConstruct | None = None
+        super().__init__()
         # Stages are synthesized before an App's aspects run: from now on each one created, and
         # at app.synth() each one not yet covered, gets an aspect of its own (stages.py).
         from cdk_imds.cdk.enforcement.stages import activate
@@ -115,12 +111,12 @@ class Imdsv2Aspect:
         return resolve_settings(scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning)
 
     def sweep_from(self, scope: IConstruct) -> Imdsv2Aspect:
-        """Judge ``scope`` when visited on any node, for an aspect added to a single leaf.
+        """Sweep ``scope`` on the first visit, for an aspect added to a single leaf.
 
-        Added to a leaf with no children, the aspect is visited once, so the per-construct
-        callbacks (the main cost of a Python aspect on large apps) are gone; ``enforce`` works so.
-        The price: with aspect stabilization off, resources that other aspects add after the sweep
-        are not fixed here, and the validation plugin fails synthesis on them instead.
+        Added to a leaf with no children, the aspect is visited once; ``enforce`` works so, which
+        keeps its construct out of the way of every other. The price: with aspect stabilization
+        off, resources that other aspects add after the sweep are not fixed here, and the
+        validation plugin fails synthesis on them instead.
         """
         self._sweep_scope = scope
         return self
@@ -130,39 +126,46 @@ class Imdsv2Aspect:
         """The mode and options in effect; None until the aspect's first visit reads the context."""
         return self._settings
 
-    def visit(self, node: IConstruct) -> None:
-        settings = self._settings
-        if settings is None:
-            settings = self._start(self._sweep_scope or node)
-            if self._sweep_scope is not None:
-                return
-        if settings.mode is Mode.FIX:
-            # The whole cost of a construct that is not a candidate: a type check against a
-            # per-class cache, no jsii round trip.
-            resource_type = candidate_type(node)
-            if resource_type is not None:
-                assert isinstance(node, cdk.CfnResource)
-                fix_resource(node, resource_type, self._inspected)
-
-    def _start(self, scope: IConstruct) -> Settings:
-        """First visit: settings from the context, the plugin, and the sweep where one is due."""
+    @kept_raises
+    def begin(self, node: IConstruct) -> None:
+        """First visit (called from JavaScript): settings from the context, the plugin, the sweep."""
+        scope = self._sweep_scope or node
         settings = self._settings = self.resolve(scope)
         root = scope.node.root
-        if settings.mode is Mode.FIX:
-            # (Only FIX records: the exit line says "FIX could not fix" when there is a record.)
-            self._inspected = _INSPECTED.setdefault(root, Inspected())
         # WARN judges the templates as written, like FAIL, through the plugin: only they show what
         # CDK's own aspects and escape hatches did, and an L2's lazy properties cannot be read
         # from Python before synthesis.
         register_plugin(root, settings.options, fail=settings.mode is not Mode.WARN)
-        if settings.mode is Mode.FIX and self._sweep_scope is not None:
-            for node, resource_type in _in_stage(scope, _FIX_TYPES):
-                fix_resource(node, resource_type, self._inspected)
-        return settings
+        if settings.mode is not Mode.FIX:
+            return
+        # (Only FIX records: the exit line says "FIX could not fix" when there is a record.)
+        self._inspected = _INSPECTED.setdefault(root, Inspected())
+        swept, attachable = self.sweep(scope, _SWITCHES, sorted(ATTACHABLE))
+        fixable, notes = decide(swept, self._inspected)
+        if notes:
+            self.note(INFO_METADATA, notes)
+        if fixable:
+            specs = [FIXABLE[swept[at].resource_type] for at in fixable]
+            self.keep([(at, spec.override, spec.value) for at, spec in zip(fixable, specs, strict=True)])
+        for resource in attachable:
+            resource_type = candidate_type(resource)
+            if resource_type is not None:
+                attach(resource, resource_type, self._inspected)
+        self.watch(sorted(_FIX_TYPES))
+
+    @kept_raises
+    def adopt(self, node: IConstruct) -> None:
+        """A candidate the sweep did not see, visited (called from JavaScript): fixed by itself."""
+        resource_type = candidate_type(node)
+        if resource_type is not None:
+            assert isinstance(node, cdk.CfnResource)
+            fix_resource(node, resource_type, self._inspected)
 
 
 # What FIX changes: the resources with an IMDS switch, and those that launch from a service default.
 _FIX_TYPES = frozenset(FIXABLE) | ATTACHABLE
+# Where the sweep reads each switch: in a typed L1's properties, and in a bare CfnResource's.
+_SWITCHES = {kind: (spec.properties, tuple(spec.override.split("."))) for kind, spec in FIXABLE.items()}
 
 
 def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: Inspected) -> None:
@@ -173,6 +176,38 @@ def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: Inspected
         attach(node, resource_type, inspected)
 
 
+def decide(swept: list[Swept], inspected: Inspected) -> tuple[list[int], list[tuple[int, str]]]:
+    """Which swept resources FIX overrides (their indexes), and the notes of those it changes.
+
+    A value only known at deploy time is left alone: the plugin reports it instead of it being
+    silently replaced. A resource that another aspect of the app inspected already is decided as
+    it was then and not noted again.
+    """
+    fixable: list[int] = []
+    notes: list[tuple[int, str]] = []
+    for at, row in enumerate(swept):
+        known = inspected.get(row.path)
+        if known is None:
+            spec = FIXABLE[row.resource_type]
+            known = inspected[row.path] = row.value is not OPAQUE
+            if known and row.value != spec.value:
+                inspected.changed += 1
+                notes.append((at, _note(spec, row.value)))
+        if known:
+            fixable.append(at)
+    return fixable, notes
+
+
+def _note(spec: FixSpec, current: object) -> str:
+    # The info entry Annotations.add_info writes, minus its stack trace: from Python that trace is
+    # the jsii kernel's, and the CDK CLI prints its top frame (".../lib/program.js:1:...") above
+    # the note.
+    return (
+        f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override}"
+        f" (was {_show(current)})"
+    )
+
+
 def fix(node: cdk.CfnResource, spec: FixSpec, inspected: Inspected) -> None:
     """Overrides the one switch (HttpTokens for EC2), so every other metadata option is kept.
 
@@ -181,21 +216,14 @@ def fix(node: cdk.CfnResource, spec: FixSpec, inspected: Inspected) -> None:
     that it comes after aspects of lower priority. A value only known at deploy time is left
     alone: the plugin reports it instead of it being silently replaced.
     """
-    key = identity(node)
+    key = node.node.path
     fixable = inspected.get(key)
     if fixable is None:
         current = visible_value(node, spec)
         fixable = inspected[key] = current is not OPAQUE
         if fixable and current != spec.value:
             inspected.changed += 1
-            # The info entry Annotations.add_info writes, minus its stack trace: from Python that
-            # trace is the jsii kernel's, and the CDK CLI prints its top frame
-            # (".../lib/program.js:1:...") above the note. Same two round trips.
-            node.node.add_metadata(
-                INFO_METADATA,
-                f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override}"
-                f" (was {_show(current)})",
-            )
+            node.node.add_metadata(INFO_METADATA, _note(spec, current))
     if fixable:
         node.add_property_override(spec.override, spec.value)
 
@@ -206,14 +234,3 @@ def _show(value: object, quote: bool = True) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if quote else str(value)
-
-
-def _in_stage(scope: IConstruct, types: Collection[str]) -> list[tuple[cdk.CfnResource, str]]:
-    """The resources of ``types`` in ``scope``'s own Stage: those of nested Stages are left out.
-
-    CDK synthesizes a nested Stage before the outer aspects run, so a fix there would come too
-    late; the Stage's own aspect (``enforce_stage``) or the plugin deals with it.
-    """
-    stacks, nested = stage_layout(scope)
-    # Without nested Stages one selection from the scope is the same set, in one call.
-    return select(stacks if nested else [scope], types)

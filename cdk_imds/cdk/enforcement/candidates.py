@@ -1,25 +1,22 @@
-"""Which constructs the policy engine judges, found with as few jsii round trips as possible.
+"""Which constructs FIX changes and where their switch lives, decided without jsii round trips.
 
 A Python aspect pays a Node.js round trip (0.3 to 0.6 ms) for every attribute it reads and every
-method it calls, so everything here is shaped by counting them:
+method it calls, so what is here is shaped by counting them:
 
-- the type of a construct is decided once per class and cached, so a construct that is not a
-  candidate costs one Python type check. Deciding it needs no round trip either unless the class
-  is named like a candidate's L1 (``CFN_RESOURCE_TYPE_NAME`` is itself a jsii call); only a bare
-  ``cdk.CfnResource`` has to be asked for its type, once per instance;
-- candidates are found by CDK's ``ConstructSelector.resources_of_type``, which walks the tree in
-  JavaScript and returns only the matching resources: one call, about 5 ms for the 1,122-resource
-  benchmark app, where ``node.find_all()`` returns all 2,227 constructs in about 35 ms and a walk
-  over ``node.children`` from Python costs two round trips per construct (seconds);
-- a resource's current switch is read from ``_cfn_properties``, which jsii returns by value in one
+- the sweep (``javascript/index.js``) finds the candidates and reads their switches in JavaScript,
+  from the types and paths given here (``FIXABLE``); Python gets plain rows back;
+- the type of a construct handed to Python one at a time (a resource another aspect added after
+  the sweep) is decided once per class and cached. Deciding it needs no round trip unless the
+  class is named like a candidate's L1 (``CFN_RESOURCE_TYPE_NAME`` is itself a jsii call); only a
+  bare ``cdk.CfnResource`` has to be asked for its type, once per instance;
+- such a resource's switch is read from ``_cfn_properties``, which jsii returns by value in one
   round trip; the typed getters (``launch_template_data``) return a struct by reference, which the
-  Python runtime then reads one field at a time (about 40 round trips, 10 to 13 ms, for a launch
-  template built by the L2).
+  Python runtime then reads one field at a time (about 40 round trips for an L2's template).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,14 +58,6 @@ def _classify(cls: type) -> str | None:
     return result
 
 
-def candidates(nodes: Iterable[IConstruct]) -> Iterator[tuple[cdk.CfnResource, str]]:
-    for node in nodes:
-        resource_type = candidate_type(node)
-        if resource_type is not None:
-            assert isinstance(node, cdk.CfnResource)
-            yield node, resource_type
-
-
 def identity(node: IConstruct) -> str:
     """The jsii kernel's id of the JavaScript object behind ``node``, read without a round trip.
 
@@ -77,39 +66,6 @@ def identity(node: IConstruct) -> str:
     could, but costs a round trip (about 0.6 ms).
     """
     return str(node.__jsii_ref__.ref)  # type: ignore[attr-defined]
-
-
-def stage_layout(scope: IConstruct) -> tuple[list[IConstruct], list[cdk.Stage]]:
-    """Where to select ``scope``'s own resources from, and the Stages nested in it (not their content).
-
-    For a Stage: its top-level stacks, the same boundary CDK's aspect traversal keeps (it does not
-    enter a nested Stage, which is synthesized before the outer aspects run). The walk stops at
-    each Stack, so it costs two round trips per construct above the stacks, not per construct of
-    the app. A Stage placed inside a Stack (legal, but not a layout anyone uses) is not seen as
-    one. Any other scope (an aspect added to a Stack or to a construct) is selected from as it is.
-    """
-    if not isinstance(scope, cdk.Stage):
-        return [scope], []
-    stacks: list[IConstruct] = []
-    stages: list[cdk.Stage] = []
-    pending = list(reversed(scope.node.children))
-    while pending:
-        child = pending.pop()
-        if isinstance(child, cdk.Stack):
-            stacks.append(child)
-        elif isinstance(child, cdk.Stage):
-            stages.append(child)
-        else:
-            pending.extend(reversed(child.node.children))
-    return stacks, stages
-
-
-def select(scopes: Iterable[IConstruct], types: Collection[str]) -> list[tuple[cdk.CfnResource, str]]:
-    """Every resource of ``types`` under ``scopes`` (nested Stages included), one jsii call per scope."""
-    if not types:
-        return []
-    selector = cdk.ConstructSelector.resources_of_type(*sorted(types))
-    return [found for scope in scopes for found in candidates(selector.select(scope))]
 
 
 @dataclass(frozen=True)
@@ -165,7 +121,7 @@ INFO_METADATA = "aws:cdk:info"
 
 
 class Inspected(dict[str, bool]):
-    """Per app: resource (jsii object id) -> fixable, for every resource FIX has looked at; and
+    """Per app: resource (construct path) -> fixable, for every resource FIX has looked at; and
     what FIX changed, for the one line ``app.synth()`` prints (the CLI shows the per-construct notes
     of the stacks it selected only)."""
 

@@ -21,7 +21,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from aws_cdk import aws_ec2 as ec2
 
-from cdk_imds.cdk.enforcement.candidates import INFO_METADATA, OPAQUE, Inspected, identity, raw_properties
+from cdk_imds.cdk.enforcement.candidates import INFO_METADATA, OPAQUE, Inspected, raw_properties
 
 TEMPLATE_SUFFIX = "Imdsv2LaunchTemplate"
 
@@ -35,15 +35,15 @@ def attach(node: cdk.CfnResource, resource_type: str, inspected: Inspected) -> N
     Done once per resource (it adds a construct); a resource whose properties are deploy-time
     values is left to the plugin, which reports it.
     """
-    key = identity(node)
-    if key in inspected:
+    path = node.node.path
+    if path in inspected:
         return
     properties = raw_properties(node)
     handler = _HANDLERS[resource_type]
-    attached = inspected[key] = properties is not OPAQUE and handler(node, properties)
+    attached = inspected[path] = properties is not OPAQUE and handler(node, properties)
     if attached:
         inspected.changed += 1
-        inspected.replacing.append(node.node.path)
+        inspected.replacing.append(path)
 
 
 def _batch(node: cdk.CfnResource, properties: Any) -> bool:

@@ -24,6 +24,7 @@ from constructs import Construct, IConstruct
 from cdk_imds.cdk.enforcement.aspect import ASPECT_PRIORITY, Imdsv2Aspect
 from cdk_imds.cdk.enforcement.candidates import identity
 from cdk_imds.cdk.enforcement.config import Mode, Settings
+from cdk_imds.cdk.enforcement.javascript import Bulk
 from cdk_imds.cdk.enforcement.patching import Method, wrap_once
 
 # Of two requests for one app, the stronger wins: a report-only one never weakens a failing one,
@@ -63,11 +64,11 @@ def covered(app: IConstruct, stage: cdk.Stage, *, late: bool) -> bool:
 def nested_stages(app: cdk.Stage) -> list[cdk.Stage]:
     """Every Stage below ``app``, wherever it sits (under stacks too), innermost first.
 
-    One jsii call (``find_all`` walks the tree in JavaScript); its pre-order reversed puts every
-    Stage after the Stages it contains.
+    One jsii call that walks the tree in JavaScript and returns the Stages only (``find_all`` from
+    Python brought every construct of the app across, about 50 ms for 1,200 of them); its
+    pre-order reversed puts every Stage after the Stages it contains.
     """
-    found = [node for node in app.node.find_all() if isinstance(node, cdk.Stage)]
-    return [stage for stage in reversed(found) if stage is not app and not isinstance(stage, cdk.App)]
+    return Bulk.stages(app)
 
 
 # The childless construct ``enforce_stage`` hangs its aspect on; it synthesizes nothing.

@@ -18,6 +18,7 @@ from typing import Any
 import aws_cdk as cdk
 
 from cdk_imds.cdk.enforcement.aspect import fixes_of
+from cdk_imds.cdk.enforcement.javascript import raised_as
 from cdk_imds.cdk.enforcement.patching import Method, wrap_once
 from cdk_imds.cdk.enforcement.plugin import PLUGIN_NAME, plugin_of
 from cdk_imds.cdk.enforcement.stages import cover_all, settings_for
@@ -50,6 +51,11 @@ def _synth_wrapper(original: Method) -> Method:
             if failure is not None:
                 _summarize_fixes(self)
                 raise failure from error
+            # An error of cdk-imds's own in an aspect (a bad context value, say) as it was raised,
+            # not as the RuntimeError jsii makes of it.
+            raised = raised_as(error)
+            if raised is not None:
+                raise raised from None
             raise
         failure = _failure(self)
         if failure is not None:
