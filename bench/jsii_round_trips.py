@@ -4,8 +4,8 @@
     python bench/jsii_round_trips.py
 
 Prints one JSON line: for ``enforce(app, "fix")`` and for the one-line aspect
-(``Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=...)``), on an app of one stack with N raw
-launch templates allowing IMDSv1 (N = 10 and 600) and 100 other resources, the requests Python
+(``Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=...)``), on an app of N raw
+launch templates allowing IMDSv1 (N = 10 and 600, 100 a stack) and 100 queues a stack, the requests Python
 sent to the kernel and the calls the kernel made into Python (callbacks: the aspect's, and the
 validation plugin's) from the set-up to the end of ``app.synth()``, less those of the same app
 synthesized without cdk-imds. Counted, not timed (one round trip costs 0.3 to 0.6 ms on an idle
@@ -30,13 +30,14 @@ from cdk_imds import Imdsv2Aspect, Mode, enforce
 
 def build(outdir: str, templates: int) -> cdk.App:
     app = cdk.App(outdir=outdir, builtin_cloud_formation_validation=False)
-    stack = cdk.Stack(app, "S")
-    for number in range(templates):
-        ec2.CfnLaunchTemplate(
-            stack, f"T{number}", launch_template_data={"metadataOptions": {"httpTokens": "optional"}}
-        )
-    for number in range(100):
-        sqs.CfnQueue(stack, f"Q{number}")
+    for index in range(0, templates, 100):  # (CloudFormation allows 500 resources a stack)
+        stack = cdk.Stack(app, f"S{index // 100}")
+        for number in range(index, min(templates, index + 100)):
+            ec2.CfnLaunchTemplate(
+                stack, f"T{number}", launch_template_data={"metadataOptions": {"httpTokens": "optional"}}
+            )
+        for number in range(100):
+            sqs.CfnQueue(stack, f"Q{number}")
     return app
 
 
