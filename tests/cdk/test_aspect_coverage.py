@@ -68,9 +68,22 @@ def test_enforce_fix_sees_and_beats_another_aspect_with_stabilization() -> None:
     stack = cdk.Stack(app, "S")
     ec2.CfnLaunchTemplate(stack, "Own", launch_template_data={})
     cdk.Aspects.of(stack).add(AddsAndLoosens())
-    # When enforce() hangs its sweeping aspect on a single leaf
+    # When enforce() is called last
     enforce(app, Mode.FIX)
-    # Then the sweep still runs after the other aspect, and both templates require tokens
+    # Then its fix still comes after the other aspect, and both templates require tokens
+    assert _tokens(stack) == {"Own": "required", "Added": "required"}
+
+
+@pytest.mark.parametrize("stabilization", [True, False], ids=["stabilization-on", "stabilization-off"])
+def test_enforce_called_first_still_beats_an_aspect_added_later(stabilization: bool) -> None:
+    # Given enforce() on the first line of the app, as a platform team's template puts it
+    app = cdk.App(context={STABILIZATION: stabilization})
+    enforce(app, Mode.FIX)
+    # And, added later, a stack whose own aspect adds and loosens launch templates
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(stack, "Own", launch_template_data={})
+    cdk.Aspects.of(stack).add(AddsAndLoosens())
+    # When synthesized, then the fix comes after that aspect on every construct it touched
     assert _tokens(stack) == {"Own": "required", "Added": "required"}
 
 

@@ -55,7 +55,7 @@ ASPECT_PRIORITY = 10_000
 # Every fix note starts so; for launch templates it reads "cdk-imds: set HttpTokens to required ...".
 FIX_NOTE = "cdk-imds: set "
 
-# Per app, resource (jsii object id) -> fixable, for every resource inspected so far: the read and
+# Per app, resource (construct path) -> fixable, for every resource inspected so far: the read and
 # the note are done once per resource however many aspects and visits reach it; only the override
 # is repeated (it must come after whatever a lower-priority aspect did on that visit).
 _INSPECTED: weakref.WeakKeyDictionary[IConstruct, Inspected] = weakref.WeakKeyDictionary()
@@ -98,7 +98,6 @@ class Imdsv2Aspect(FixingAspect):
         )
         self._settings: Settings | None = None
         self._inspected = Inspected()
-        self._sweep_scope: IConstruct | None = None
         super().__init__()
         # Stages are synthesized before an App's aspects run: from now on each one created, and
         # at app.synth() each one not yet covered, gets an aspect of its own (stages.py).
@@ -110,17 +109,6 @@ class Imdsv2Aspect(FixingAspect):
         """The settings this aspect enforces in ``scope``: its arguments, then the context there."""
         return resolve_settings(scope, self._mode, self._max_hop_limit, self._unverifiable_as_warning)
 
-    def sweep_from(self, scope: IConstruct) -> Imdsv2Aspect:
-        """Sweep ``scope`` on the first visit, for an aspect added to a single leaf.
-
-        Added to a leaf with no children, the aspect is visited once; ``enforce`` works so, which
-        keeps its construct out of the way of every other. The price: with aspect stabilization
-        off, resources that other aspects add after the sweep are not fixed here, and the
-        validation plugin fails synthesis on them instead.
-        """
-        self._sweep_scope = scope
-        return self
-
     @property
     def settings(self) -> Settings | None:
         """The mode and options in effect; None until the aspect's first visit reads the context."""
@@ -128,8 +116,12 @@ class Imdsv2Aspect(FixingAspect):
 
     @kept_raises
     def begin(self, node: IConstruct) -> None:
-        """First visit (called from JavaScript): settings from the context, the plugin, the sweep."""
-        scope = self._sweep_scope or node
+        """First visit (called from JavaScript): settings from the context, the plugin, the sweep.
+
+        CDK visits the construct the aspect was added to first, so ``scope`` holds every construct
+        the aspect will visit (a nested Stage's are left to that Stage's own aspect).
+        """
+        scope = node
         settings = self._settings = self.resolve(scope)
         root = scope.node.root
         # WARN judges the templates as written, like FAIL, through the plugin: only they show what

@@ -71,7 +71,7 @@ def nested_stages(app: cdk.Stage) -> list[cdk.Stage]:
     return Bulk.stages(app)
 
 
-# The childless construct ``enforce_stage`` hangs its aspect on; it synthesizes nothing.
+# A childless construct ``enforce_stage`` adds to each Stage it covers; it synthesizes nothing.
 ENFORCEMENT_ID = "CdkImdsEnforcement"
 
 
@@ -81,16 +81,22 @@ def enforce_stage(
     max_hop_limit: int | None = None,
     unverifiable_as_warning: bool | None = None,
 ) -> None:
-    """Adds an ``Imdsv2Aspect`` for ``stage`` at ``ASPECT_PRIORITY`` (no other Stage is covered).
+    """Adds an ``Imdsv2Aspect`` to ``stage`` at ``ASPECT_PRIORITY`` (no other Stage is covered).
 
-    The aspect sits on one childless construct and sweeps the whole Stage from there, so CDK calls
-    back into Python once instead of once per construct (bench/README.md, the aspect benchmark).
-    A Stage that already has it is left as it is.
+    The aspect's visits run in JavaScript (``javascript/index.js``): the first one calls Python to
+    sweep the Stage, the others re-apply the fixes after each construct's other aspects, so
+    visiting every construct costs next to nothing (bench/README.md, the aspect benchmark).
+
+    A Stage that already has it is left as it is: the marker construct ``ENFORCEMENT_ID`` says
+    so. It also changes the Stage's construct paths, which ``Stage.synth`` compares to decide
+    whether an assembly it synthesized before may be reused: a Stage covered after its first
+    synthesis is never silently reused without its aspect.
     """
     if stage.node.try_find_child(ENFORCEMENT_ID) is not None:
         return
-    aspect = Imdsv2Aspect(mode, max_hop_limit, unverifiable_as_warning).sweep_from(stage)
-    cdk.Aspects.of(Construct(stage, ENFORCEMENT_ID)).add(aspect, priority=ASPECT_PRIORITY)
+    Construct(stage, ENFORCEMENT_ID)
+    aspect = Imdsv2Aspect(mode, max_hop_limit, unverifiable_as_warning)
+    cdk.Aspects.of(stage).add(aspect, priority=ASPECT_PRIORITY)
 
 
 def cover(app: IConstruct, stage: cdk.Stage, settings: Settings, *, late: bool) -> bool:

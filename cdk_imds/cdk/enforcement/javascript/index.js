@@ -7,7 +7,7 @@
 // every construct, reading one property of many resources, writing many overrides and notes.
 const { App, CfnResource, Stage, Token } = require("aws-cdk-lib");
 
-// What read() says of one value.
+// What readValue() says of one value.
 const ABSENT = 0; // it, or something on the way to it, is not set
 const LITERAL = 1; // a plain string, number or boolean, returned with it
 const TOKEN = 2; // only known at deploy time (a token), or not a plain value
