@@ -90,7 +90,7 @@ def main() -> int:
         "| variant | process median (min) | vs none | process CPU vs none "
         "| synth median (min) | vs none | synth CPU vs none | resources | templates requiring tokens |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for variant, runs in results.items():
         base = results["none-compliant" if variant.endswith("-compliant") else "none"]
         cells = []

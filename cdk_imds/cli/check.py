@@ -13,7 +13,7 @@ from cdk_imds.cli.output import add_output_arguments, emit_report
 from cdk_imds.formats import Report
 from cdk_imds.policy import Options, Summary, check_sources
 from cdk_imds.sources import Loaded
-from cdk_imds.sources.loader import load_paths
+from cdk_imds.sources.loader import collector_paused, load_paths
 
 _CHECK_EXAMPLES = """\
 examples:
@@ -80,10 +80,8 @@ def run_check(arguments: argparse.Namespace) -> int:
 def load_without_collector(paths: list[str]) -> Loaded:
     """Parsed templates form no reference cycles, yet the collector would re-scan the growing heap
     hundreds of times while they load, and once more at exit: a third of the run on large
-    assemblies (bench/README.md). This process is about to exit, so the objects are frozen instead."""
-    gc.disable()
-    try:
-        return load_paths(paths)
-    finally:
+    assemblies (bench/README.md). This process is about to exit, so the objects are frozen too."""
+    with collector_paused():
+        loaded = load_paths(paths)
         gc.freeze()
-        gc.enable()
+    return loaded

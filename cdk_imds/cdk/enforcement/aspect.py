@@ -6,7 +6,7 @@ construct is a round trip to the jsii kernel's Node.js process (0.3 to 0.6 ms), 
 (``javascript/index.js``): the first one calls ``begin`` here, which reads the settings, adds the
 validation plugin and, in FIX mode, sweeps the aspect's scope in bulk: the candidates in one call,
 their switches read in one, the overrides kept and the notes written in one each, however many
-resources there are. Every later visit re-applies the override kept for its construct in
+resources there are. Every visit then applies the override kept for its construct in
 JavaScript, so it comes after aspects of lower priority; a candidate the sweep did not see (added
 since by another aspect) is handed back to ``adopt`` here. bench/README.md has the numbers.
 

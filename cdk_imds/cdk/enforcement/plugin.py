@@ -22,7 +22,7 @@ from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources
 from cdk_imds.sources import Loaded, TemplateSource
 from cdk_imds.sources.assembly import MANIFEST, load_assembly
 from cdk_imds.sources.assets import is_template_file
-from cdk_imds.sources.loader import load_paths
+from cdk_imds.sources.loader import collector_paused, load_paths
 
 PLUGIN_NAME = "cdk-imds"
 _REPORTED = {Severity.ERROR, Severity.WARNING}
@@ -102,19 +102,20 @@ class Imdsv2ValidationPlugin:
         # an empty failed report that prints nothing, which must not read as a pass.
         self._failed = self._fail
         self._crashed = True
-        loaded = deployed_templates(context)
-        result = check_sources(loaded.sources, self._options)
-        # Report-only (WARN mode): errors are reported as warnings.
-        ceiling = None if self._fail else Severity.WARNING
-        # A template asset's findings say which asset, and what deploys it: CDK cannot map them to
-        # a construct of its own.
-        assets = {source.path: source for source in loaded.sources if source.deployed_by}
-        violations = [
-            _violation(finding, ceiling, assets.get(finding.template))
-            for finding in result.findings
-            if finding.severity in _REPORTED
-        ]
-        violations += [_unreadable(problem, ceiling) for problem in loaded.problems]
+        with collector_paused():  # (a full collection of the app's heap otherwise follows)
+            loaded = deployed_templates(context)
+            result = check_sources(loaded.sources, self._options)
+            # Report-only (WARN mode): errors are reported as warnings.
+            ceiling = None if self._fail else Severity.WARNING
+            # A template asset's findings say which asset, and what deploys it: CDK cannot map
+            # them to a construct of its own.
+            assets = {source.path: source for source in loaded.sources if source.deployed_by}
+            violations = [
+                _violation(finding, ceiling, assets.get(finding.template))
+                for finding in result.findings
+                if finding.severity in _REPORTED
+            ]
+            violations += [_unreadable(problem, ceiling) for problem in loaded.problems]
         self._errors = len(loaded.problems) + sum(
             1 for finding in result.findings if finding.severity is Severity.ERROR
         )

@@ -84,7 +84,7 @@ def enforce_stage(
     """Adds an ``Imdsv2Aspect`` to ``stage`` at ``ASPECT_PRIORITY`` (no other Stage is covered).
 
     The aspect's visits run in JavaScript (``javascript/index.js``): the first one calls Python to
-    sweep the Stage, the others re-apply the fixes after each construct's other aspects, so
+    sweep the Stage, and each visit applies the fix after that construct's other aspects, so
     visiting every construct costs next to nothing (bench/README.md, the aspect benchmark).
 
     A Stage that already has it is left as it is: the marker construct ``ENFORCEMENT_ID`` says

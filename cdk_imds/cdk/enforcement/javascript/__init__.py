@@ -105,8 +105,8 @@ def raised_as(error: BaseException) -> BaseException | None:
 class FixingAspect(metaclass=jsii.JSIIMeta, jsii_type=f"{NAME}.FixingAspect"):
     """An aspect whose visits stay in JavaScript; subclasses override ``begin`` and ``adopt``.
 
-    ``visit``: the first one calls ``begin(node)``; every one re-applies the overrides kept for
-    that construct and passes a resource of a watched type that no sweep found to ``adopt(node)``.
+    ``visit``: the first one calls ``begin(node)``; every one applies the override kept for that
+    construct and passes a resource of a watched type that no sweep found to ``adopt(node)``.
     """
 
     def __init__(self) -> None:
@@ -158,10 +158,11 @@ class FixingAspect(metaclass=jsii.JSIIMeta, jsii_type=f"{NAME}.FixingAspect"):
 
     @jsii.member(jsii_name="keep")
     def keep(self, overrides: Sequence[tuple[int, str, Any]]) -> None:
-        """``add_property_override(path, value)`` on swept resources (by index), now and on every visit.
+        """``add_property_override(path, value)`` on swept resources (by index), on each visit of them.
 
-        Lists cross as one JSON string: jsii converts a list element by element (tens of
-        microseconds each), a string whole.
+        (CDK visits every swept resource after the sweep: they are all below the construct the
+        sweep started from.) Lists cross as one JSON string: jsii converts a list element by
+        element (tens of microseconds each), a string whole.
         """
         jsii.invoke(self, "keep", [json.dumps(overrides)])
 

@@ -14,7 +14,7 @@ const TOKEN = 2; // only known at deploy time (a token), or not a plain value
 
 // An aspect whose visits stay in JavaScript. CDK calls visit() for every construct below where the
 // aspect was added; the first visit calls begin() (Python: settings, plugin, the sweep), every
-// later one re-applies the overrides kept for that construct (so they come after aspects of lower
+// one applies the override kept for its construct (so it comes after aspects of lower
 // priority) and hands Python only a candidate it has not seen (one another aspect added later).
 class FixingAspect {
   constructor() {
@@ -78,13 +78,12 @@ class FixingAspect {
     return [JSON.stringify(rows), found];
   }
 
-  // overrides: a JSON list of [index of a swept resource, path, value]: override now and on every
-  // visit of the resource.
+  // overrides: a JSON list of [index of a swept resource, path, value], applied on each visit of
+  // the resource. Every swept resource is below the construct begin() was called on, so CDK visits
+  // it after the sweep: applying it now as well would only double the work.
   keep(overrides) {
     for (const [at, path, value] of JSON.parse(overrides)) {
-      const node = this._swept[at];
-      this._overrides.set(node, [path, value]);
-      node.addPropertyOverride(path, value);
+      this._overrides.set(this._swept[at], [path, value]);
     }
   }
 
