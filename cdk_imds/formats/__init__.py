@@ -7,7 +7,6 @@ from enum import StrEnum
 
 from cdk_imds.formats.json_format import render_json
 from cdk_imds.formats.report import Report
-from cdk_imds.formats.sarif import render_sarif
 from cdk_imds.formats.text import render_text
 
 __all__ = ["Format", "Report", "render"]
@@ -30,6 +29,10 @@ def _json(report: Report, color: bool) -> str:
 
 
 def _sarif(report: Report, color: bool) -> str:
+    # Imported when asked for: it brings hashlib and pathlib, about 13 ms a run of `check` that
+    # writes text or JSON would otherwise pay (bench/README.md).
+    from cdk_imds.formats.sarif import render_sarif
+
     return render_sarif(report)
 
 

@@ -59,10 +59,20 @@ def test_checking_json_imports_no_org_cdk_aws_or_yaml_code(tmp_path: Path) -> No
     path.write_text(json.dumps(TEMPLATE), encoding="utf-8")
     code, modules = imported_by_check(str(path))
     assert code == 0
-    for prefix in (*NEVER_FOR_CHECK, "yaml", "cdk_imds.sources.yaml_template"):
+    # (SARIF support brings hashlib and pathlib: only for --format sarif.)
+    for prefix in (*NEVER_FOR_CHECK, "yaml", "cdk_imds.sources.yaml_template", "cdk_imds.formats.sarif"):
         assert loaded(modules, prefix) == [], prefix
     # The control: the probe does see what the check itself imports.
     assert loaded(modules, "cdk_imds.policy.engine") == ["cdk_imds.policy.engine"]
+
+
+def test_checking_with_sarif_output_imports_sarif_support(tmp_path: Path) -> None:
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(TEMPLATE), encoding="utf-8")
+    code, modules = imported_by_check(str(path), "--format", "sarif")
+    assert code == 0
+    assert "cdk_imds.formats.sarif" in modules
+    assert json.loads(path.with_suffix(".out").read_text(encoding="utf-8"))["version"] == "2.1.0"
 
 
 def test_checking_yaml_imports_yaml_support_and_still_no_org_cdk_or_aws_code(tmp_path: Path) -> None:
