@@ -257,6 +257,17 @@ def test_a_bad_context_value_is_an_error_naming_the_key(key: str, value: str) ->
         _settings({key: value})
 
 
+def test_a_bad_context_value_fails_synthesis_with_its_own_error() -> None:
+    # Given an app whose context says a hop limit in words, and the aspect reading it at its first
+    # visit (a call from JavaScript into Python, which jsii turns into a RuntimeError)
+    app = cdk.App(context={"cdk-imds:maxHopLimit": "two"})
+    ec2.CfnLaunchTemplate(cdk.Stack(app, "S"), "T", launch_template_data={})
+    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    # When synthesized, then the error is cdk-imds's own, naming the key
+    with pytest.raises(ContextValueError, match="context cdk-imds:maxHopLimit: 'two'"):
+        app.synth()
+
+
 def test_fix_covers_templates_brought_in_with_cfn_include(tmp_path: Path) -> None:
     # Given a legacy template included as is (its L1s are created on the JavaScript side)
     legacy = tmp_path / "legacy.json"
