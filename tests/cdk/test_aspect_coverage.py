@@ -260,9 +260,11 @@ def test_a_bad_context_value_is_an_error_naming_the_key(key: str, value: str) ->
 def test_a_bad_context_value_fails_synthesis_with_its_own_error() -> None:
     # Given an app whose context says a hop limit in words, and the aspect reading it at its first
     # visit (a call from JavaScript into Python, which jsii turns into a RuntimeError)
+    # (on a stack: an aspect on the App is also read before synthesis, to cover its Stages)
     app = cdk.App(context={"cdk-imds:maxHopLimit": "two"})
-    ec2.CfnLaunchTemplate(cdk.Stack(app, "S"), "T", launch_template_data={})
-    cdk.Aspects.of(app).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
+    stack = cdk.Stack(app, "S")
+    ec2.CfnLaunchTemplate(stack, "T", launch_template_data={})
+    cdk.Aspects.of(stack).add(Imdsv2Aspect(Mode.FIX), priority=ASPECT_PRIORITY)
     # When synthesized, then the error is cdk-imds's own, naming the key
     with pytest.raises(ContextValueError, match="context cdk-imds:maxHopLimit: 'two'"):
         app.synth()
