@@ -24,7 +24,6 @@ from __future__ import annotations
 import weakref
 from typing import ClassVar
 
-import aws_cdk as cdk
 from constructs import IConstruct
 
 from cdk_imds.cdk.enforcement.candidates import (
@@ -34,7 +33,6 @@ from cdk_imds.cdk.enforcement.candidates import (
     FixSpec,
     Inspected,
     candidate_type,
-    visible_value,
 )
 from cdk_imds.cdk.enforcement.config import (
     Mode,
@@ -132,6 +130,17 @@ class Imdsv2Aspect(FixingAspect):
             return
         # (Only FIX records: the exit line says "FIX could not fix" when there is a record.)
         self._inspected = _INSPECTED.setdefault(root, Inspected())
+        self._fix_below(scope)
+        self.watch(sorted(_FIX_TYPES))
+
+    @kept_raises
+    def adopt(self, node: IConstruct) -> None:
+        """A candidate no sweep saw (another aspect added it since), visited (called from
+        JavaScript): swept and fixed like the others; JavaScript applies its override next."""
+        self._fix_below(node)
+
+    def _fix_below(self, scope: IConstruct) -> None:
+        """FIX for the resources below ``scope``, in a handful of round trips however many."""
         swept, attachable = self.sweep(scope, _SWITCHES, sorted(ATTACHABLE))
         fixable, notes = decide(swept, self._inspected)
         if notes:
@@ -143,29 +152,12 @@ class Imdsv2Aspect(FixingAspect):
             resource_type = candidate_type(resource)
             if resource_type is not None:
                 attach(resource, resource_type, self._inspected)
-        self.watch(sorted(_FIX_TYPES))
-
-    @kept_raises
-    def adopt(self, node: IConstruct) -> None:
-        """A candidate the sweep did not see, visited (called from JavaScript): fixed by itself."""
-        resource_type = candidate_type(node)
-        if resource_type is not None:
-            assert isinstance(node, cdk.CfnResource)
-            fix_resource(node, resource_type, self._inspected)
 
 
 # What FIX changes: the resources with an IMDS switch, and those that launch from a service default.
 _FIX_TYPES = frozenset(FIXABLE) | ATTACHABLE
 # Where the sweep reads each switch: in a typed L1's properties, and in a bare CfnResource's.
 _SWITCHES = {kind: (spec.properties, tuple(spec.override.split("."))) for kind, spec in FIXABLE.items()}
-
-
-def fix_resource(node: cdk.CfnResource, resource_type: str, inspected: Inspected) -> None:
-    spec = FIXABLE.get(resource_type)
-    if spec is not None:
-        fix(node, spec, inspected)
-    elif resource_type in ATTACHABLE:
-        attach(node, resource_type, inspected)
 
 
 def decide(swept: list[Swept], inspected: Inspected) -> tuple[list[int], list[tuple[int, str]]]:
@@ -198,26 +190,6 @@ def _note(spec: FixSpec, current: object) -> str:
         f"{FIX_NOTE}{spec.setting} to {_show(spec.value, quote=False)} at {spec.override}"
         f" (was {_show(current)})"
     )
-
-
-def fix(node: cdk.CfnResource, spec: FixSpec, inspected: Inspected) -> None:
-    """Overrides the one switch (HttpTokens for EC2), so every other metadata option is kept.
-
-    The override is a leaf of CloudFormation's deep merge: it creates the metadata options where
-    missing and, applied last, beats an earlier escape hatch; it is applied again on every visit so
-    that it comes after aspects of lower priority. A value only known at deploy time is left
-    alone: the plugin reports it instead of it being silently replaced.
-    """
-    key = node.node.path
-    fixable = inspected.get(key)
-    if fixable is None:
-        current = visible_value(node, spec)
-        fixable = inspected[key] = current is not OPAQUE
-        if fixable and current != spec.value:
-            inspected.changed += 1
-            node.node.add_metadata(INFO_METADATA, _note(spec, current))
-    if fixable:
-        node.add_property_override(spec.override, spec.value)
 
 
 def _show(value: object, quote: bool = True) -> str:

@@ -5,13 +5,13 @@ method it calls, so what is here is shaped by counting them:
 
 - the sweep (``javascript/index.js``) finds the candidates and reads their switches in JavaScript,
   from the types and paths given here (``FIXABLE``); Python gets plain rows back;
-- the type of a construct handed to Python one at a time (a resource another aspect added after
-  the sweep) is decided once per class and cached. Deciding it needs no round trip unless the
-  class is named like a candidate's L1 (``CFN_RESOURCE_TYPE_NAME`` is itself a jsii call); only a
-  bare ``cdk.CfnResource`` has to be asked for its type, once per instance;
-- such a resource's switch is read from ``_cfn_properties``, which jsii returns by value in one
-  round trip; the typed getters (``launch_template_data``) return a struct by reference, which the
-  Python runtime then reads one field at a time (about 40 round trips for an L2's template).
+- the type of a resource handed to Python as an object (one launching from a service default,
+  ``service_defaults.py``) is decided once per class and cached. Deciding it needs no round trip
+  unless the class is named like a candidate's L1 (``CFN_RESOURCE_TYPE_NAME`` is itself a jsii
+  call); only a bare ``cdk.CfnResource`` has to be asked for its type, once per instance;
+- such a resource's properties are read from ``_cfn_properties``, which jsii returns by value in
+  one round trip; the typed getters (``launch_template_data``) return a struct by reference, which
+  the Python runtime then reads one field at a time (about 40 round trips for an L2's resource).
 """
 
 from __future__ import annotations
@@ -139,35 +139,9 @@ class Opaque:
 
 
 OPAQUE = Opaque()
-# Every encoded string token contains it ("${Token[...]}", "#{Token[...]}"): a plain value that
-# lacks it needs no Token.is_unresolved round trip.
-_TOKEN_MARK = "Token["
 
 
 def raw_properties(node: cdk.CfnResource) -> Any:
     """The resource's properties as its constructor got them, in one round trip; OPAQUE for a token."""
     properties = node._cfn_properties
     return properties if isinstance(properties, Mapping) else OPAQUE
-
-
-def visible_value(node: cdk.CfnResource, spec: FixSpec) -> Any:
-    """The switch as the construct's properties say (escape-hatch overrides are not visible here).
-
-    Returns the value, None when it or anything on the way is absent, OPAQUE for a token. One jsii
-    round trip, two for a string that carries a token marker.
-    """
-    # A bare CfnResource keeps its properties as given: CloudFormation names.
-    path = spec.override.split(".") if type(node) is cdk.CfnResource else spec.properties
-    value: Any = node._cfn_properties
-    for key in path:
-        if value is None:
-            return None
-        # A token (an IResolvable proxy) in place of a struct cannot be looked into.
-        if not isinstance(value, Mapping):
-            return OPAQUE
-        value = value.get(key)
-    if isinstance(value, str):
-        return OPAQUE if _TOKEN_MARK in value and cdk.Token.is_unresolved(value) else value
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return OPAQUE

@@ -30,18 +30,17 @@ class FixingAspect {
       this._begun = true;
       this.begin(node);
     }
-    const override = this._overrides.get(node);
-    if (override !== undefined) {
-      node.addPropertyOverride(override[0], override[1]);
-    } else if (
+    if (
       this._watched !== null &&
       CfnResource.isCfnResource(node) &&
       !this._known.has(node) &&
       this._watched.has(node.cfnResourceType)
     ) {
       this._known.add(node);
-      this.adopt(node);
+      this.adopt(node); // sweeps it: its override, if any, is kept by now
     }
+    const override = this._overrides.get(node);
+    if (override !== undefined) node.addPropertyOverride(override[0], override[1]);
   }
 
   // Overridden in Python.
@@ -56,6 +55,7 @@ class FixingAspect {
   // in the order keep() and note() refer to them by; the other resources themselves. (jsii
   // converts a list element by element, about 70 microseconds a row; a string crosses whole.)
   sweep(scope, switches, others) {
+    this._swept = []; // keep() and note() refer to this sweep's rows
     const rows = [];
     const found = [];
     const visit = (node) => {
