@@ -8,11 +8,13 @@ users of the engine alone should not pay for.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from cdk_imds.policy import Finding, Options, RuleId, Severity, check_sources, check_template
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cdk_imds.cdk import (
         ASPECT_PRIORITY,
         ConfigurationError,

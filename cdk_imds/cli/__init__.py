@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from cdk_imds import __version__
+from cdk_imds.cli.arguments import HelpFormatter
 from cdk_imds.cli.check import add_check
 from cdk_imds.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from cdk_imds.errors import CdkImdsError
@@ -42,6 +43,7 @@ def _parser(*, only_check: bool = False) -> argparse.ArgumentParser:
         description="Keep EC2 capacity IMDSv2-only: check CDK apps and CloudFormation templates, "
         "audit and fix live AWS accounts.",
         epilog="Run 'cdk-imds COMMAND --help' for a command's options and examples.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cdk-imds {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from cdk_imds import __version__
+from cdk_imds.cli.arguments import ExamplesHelpFormatter
 from cdk_imds.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from cdk_imds.cli.output import Progress, add_output_arguments, emit_report
 from cdk_imds.cli.scope import (
@@ -50,7 +51,7 @@ def add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "default versions and running instances. Each finding shows the CloudWatch MetadataNoToken\n"
         "sum (IMDSv1 calls) over the usage window: whether requiring tokens is safe yet.",
         epilog=_AUDIT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesHelpFormatter,
     )
     add_scope_arguments(audit)
     add_output_arguments(audit)

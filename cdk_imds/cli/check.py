@@ -7,7 +7,7 @@ import gc
 import sys
 
 from cdk_imds import __version__
-from cdk_imds.cli.arguments import positive_int
+from cdk_imds.cli.arguments import ExamplesHelpFormatter, positive_int
 from cdk_imds.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from cdk_imds.cli.output import add_output_arguments, emit_report
 from cdk_imds.formats import Report
@@ -34,7 +34,7 @@ def add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Judge every launch template, launch configuration, instance and launcher in a "
         "cloud assembly or template files; references across stacks are followed.",
         epilog=_CHECK_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesHelpFormatter,
     )
     check.add_argument(
         "paths", nargs="+", metavar="PATH", help="cdk.out directory, or template file (JSON/YAML)"

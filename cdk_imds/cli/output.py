@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
 
 from cdk_imds.errors import CdkImdsError
 from cdk_imds.formats import Format, Report, render
 from cdk_imds.wording import counted
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 BAR_WIDTH = 30
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from cdk_imds.cli.arguments import percentage
+from cdk_imds.cli.arguments import ExamplesHelpFormatter, percentage
 from cdk_imds.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from cdk_imds.cli.output import Progress, emit_text
 from cdk_imds.cli.scope import (
@@ -60,7 +60,7 @@ def add_remediate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "configuration groups move to an equivalent launch template. Groups whose instances called\n"
         "IMDSv1 in the usage window are held back unless --force. Without --apply, prints the plan.",
         epilog=_REMEDIATE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesHelpFormatter,
     )
     add_scope_arguments(remediate)
     remediate.add_argument(

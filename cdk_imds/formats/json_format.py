@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from typing import Any
 
-from cdk_imds.formats.report import Report
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cdk_imds.formats.report import Report
 
 
 def json_document(report: Report) -> dict[str, Any]:
@@ -14,7 +16,7 @@ def json_document(report: Report) -> dict[str, Any]:
     return {
         "version": report.tool_version,
         "findings": [finding.to_dict() for finding in report.findings],
-        "summary": asdict(report.summary),
+        "summary": report.summary.as_dict(),
         "problems": list(report.problems),
     }
 

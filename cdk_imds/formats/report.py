@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cdk_imds.record import Record
 
-from cdk_imds.policy.model import Finding, Summary
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cdk_imds.policy.model import Finding, Summary
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Record):
     """One run's result, as handed to a formatter.
 
     ``problems`` are one-line descriptions of inputs that could not be read
@@ -17,11 +18,16 @@ class Report:
     ``command`` is ``"check"`` (templates) or ``"audit"`` (a live account).
     """
 
-    findings: list[Finding]
-    summary: Summary
-    problems: list[str]
-    tool_version: str
-    command: str
+    __slots__ = ("findings", "summary", "problems", "tool_version", "command")
+
+    def __init__(
+        self, findings: list[Finding], summary: Summary, problems: list[str], tool_version: str, command: str
+    ) -> None:
+        self.findings = findings
+        self.summary = summary
+        self.problems = problems
+        self.tool_version = tool_version
+        self.command = command
 
 
 def is_live(finding: Finding) -> bool:

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from cdk_imds.policy.index import Scope
 from cdk_imds.policy.model import RULES, Finding, RuleId, Severity
+from cdk_imds.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cdk_imds.policy.index import Scope
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     """Knobs of a run. ``max_hop_limit`` turns larger hop limits into errors."""
 
-    max_hop_limit: int | None = None
-    unverifiable_as_warning: bool = False
+    __slots__ = ("max_hop_limit", "unverifiable_as_warning")
+
+    def __init__(self, max_hop_limit: int | None = None, unverifiable_as_warning: bool = False) -> None:
+        self.max_hop_limit = max_hop_limit
+        self.unverifiable_as_warning = unverifiable_as_warning
 
 
-# Not frozen: one is built per judged resource, and a frozen dataclass sets each field through
-# object.__setattr__. Rules only read it.
-@dataclass(slots=True)
 class ResourceContext:
-    scope: Scope
-    logical_id: str
-    resource: dict[str, Any]
-    options: Options
+    """One is built per judged resource; rules only read it."""
+
+    __slots__ = ("scope", "logical_id", "resource", "options")
+
+    def __init__(self, scope: Scope, logical_id: str, resource: dict[str, Any], options: Options) -> None:
+        self.scope = scope
+        self.logical_id = logical_id
+        self.resource = resource
+        self.options = options
 
     @property
     def type(self) -> str:

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
-
 from cdk_imds.policy.context import Options, ResourceContext
-from cdk_imds.policy.index import AssemblyIndex, Scope
+from cdk_imds.policy.index import AssemblyIndex
 from cdk_imds.policy.model import Finding, RuleId, Severity
-from cdk_imds.policy.rules import CANDIDATE_TYPES, RULES_BY_TYPE, Rule
+from cdk_imds.policy.rules import CANDIDATE_TYPES, RULES_BY_TYPE
 from cdk_imds.policy.rules.common import UNVERIFIABLE_FIX
 from cdk_imds.policy.values import WorkLimitExceeded
+from cdk_imds.record import Record
 from cdk_imds.sources import TemplateSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from typing import Any
+
+    from cdk_imds.policy.index import Scope
+    from cdk_imds.policy.rules import Rule
 
 SUPPRESSION_KEY = "cdk-imds"
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    findings: list[Finding]
-    templates: int
-    resources: int
+class CheckResult(Record):
+    __slots__ = ("findings", "templates", "resources")
+
+    def __init__(self, findings: list[Finding], templates: int, resources: int) -> None:
+        self.findings = findings
+        self.templates = templates
+        self.resources = resources
 
     @property
     def failed(self) -> bool:
@@ -72,7 +78,8 @@ def _check_scope(scope: Scope, options: Options) -> Iterator[Finding]:
             yield from _finalize(context, produced, options)
 
 
-_Candidate = tuple[str, dict[str, Any], tuple[Rule, ...]]
+if TYPE_CHECKING:
+    _Candidate = tuple[str, dict[str, Any], tuple[Rule, ...]]
 
 
 def _candidates(resources: dict[str, Any]) -> list[_Candidate]:
@@ -112,10 +119,10 @@ def _finalize(context: ResourceContext, findings: list[Finding], options: Option
         )
     for finding in findings:
         if options.unverifiable_as_warning and finding.rule is RuleId.IMDSV2_UNVERIFIABLE:
-            finding = dataclasses.replace(finding, severity=Severity.WARNING)
+            finding = finding.replace(severity=Severity.WARNING)
         reason = suppressions.get(finding.rule.value)
         if reason is not None and finding.rule is not RuleId.IMDS_RULE_CRASHED:
-            finding = dataclasses.replace(finding, severity=Severity.SUPPRESSED, suppression_reason=reason)
+            finding = finding.replace(severity=Severity.SUPPRESSED, suppression_reason=reason)
         yield finding
 
 

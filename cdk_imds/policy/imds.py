@@ -7,13 +7,18 @@ A launch is IMDSv2-only when ``HttpTokens`` is ``"required"`` or the metadata en
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
-from cdk_imds.policy.index import Scope
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, lookup, whole_number
+from cdk_imds.policy.values import ABSENT, ResourceRef, Unknown, as_text, lookup, whole_number
+from cdk_imds.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+    from cdk_imds.policy.index import Scope
+    from cdk_imds.policy.values import Candidate
 
 TOKENS = "HttpTokens"
 ENDPOINT = "HttpEndpoint"
@@ -26,10 +31,12 @@ class Verdict(Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class Judgement:
-    verdict: Verdict
-    reason: str = ""
+class Judgement(Record):
+    __slots__ = ("verdict", "reason")
+
+    def __init__(self, verdict: Verdict, reason: str = "") -> None:
+        self.verdict = verdict
+        self.reason = reason
 
     @property
     def passed(self) -> bool:
@@ -39,14 +46,22 @@ class Judgement:
 PASS = Judgement(Verdict.PASS)
 
 
-@dataclass(frozen=True)
-class OptionSet:
+class OptionSet(Record):
     """One way the metadata options can turn out: the candidates of each field."""
 
-    tokens: tuple[Candidate, ...]
-    endpoint: tuple[Candidate, ...]
-    hop_limit: tuple[Candidate, ...]
-    object_absent: bool = False
+    __slots__ = ("tokens", "endpoint", "hop_limit", "object_absent")
+
+    def __init__(
+        self,
+        tokens: tuple[Candidate, ...],
+        endpoint: tuple[Candidate, ...],
+        hop_limit: tuple[Candidate, ...],
+        object_absent: bool = False,
+    ) -> None:
+        self.tokens = tokens
+        self.endpoint = endpoint
+        self.hop_limit = hop_limit
+        self.object_absent = object_absent
 
 
 NOT_SET = OptionSet((ABSENT,), (ABSENT,), (ABSENT,), object_absent=True)

@@ -7,14 +7,11 @@ to the resource they name instead of being guessed by position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
 from functools import partial
-from typing import Any
 
 from cdk_imds.policy.values import (
     ABSENT,
     WORK_LIMIT,
-    Candidate,
     ResourceRef,
     Unknown,
     WorkLimitExceeded,
@@ -22,7 +19,14 @@ from cdk_imds.policy.values import (
     expand,
     is_literal,
 )
-from cdk_imds.sources import TemplateSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable, Iterable
+    from typing import Any
+
+    from cdk_imds.policy.values import Candidate
+    from cdk_imds.sources import TemplateSource
 
 _UNKNOWN_ENV_PARTS = ("unknown-account", "unknown-region")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+
+from cdk_imds.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Severity(StrEnum):
@@ -32,13 +35,15 @@ class RuleId(StrEnum):
         return self.value
 
 
-@dataclass(frozen=True)
-class RuleInfo:
-    id: RuleId
-    severity: Severity
-    title: str
-    description: str
-    help_uri: str
+class RuleInfo(Record):
+    __slots__ = ("id", "severity", "title", "description", "help_uri")
+
+    def __init__(self, id: RuleId, severity: Severity, title: str, description: str, help_uri: str) -> None:
+        self.id = id
+        self.severity = severity
+        self.title = title
+        self.description = description
+        self.help_uri = help_uri
 
 
 _IMDS_DOC = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html"
@@ -114,60 +119,106 @@ RULES: dict[RuleId, RuleInfo] = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One verdict on one resource.
 
     ``property_path`` is the path into the template ("Resources/LT/Properties/...") of the property
     at fault, so that a fixer or a SARIF location can point at it. For a resource that launches
     from a template, ``related`` names the launch template or configuration at fault.
     Live-account findings fill ``resource_id``, ``region`` and ``account`` instead of
-    ``logical_id``/``template``.
+    ``logical_id``/``template``. ``extra`` is not compared.
     """
 
-    rule: RuleId
-    severity: Severity
-    resource_type: str
-    logical_id: str
-    template: str
-    message: str
-    fix: str = ""
-    property_path: str = ""
-    stack: str | None = None
-    construct_path: str | None = None
-    related: str | None = None
-    suppression_reason: str | None = None
-    resource_id: str | None = None
-    region: str | None = None
-    account: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    __slots__ = (
+        "rule",
+        "severity",
+        "resource_type",
+        "logical_id",
+        "template",
+        "message",
+        "fix",
+        "property_path",
+        "stack",
+        "construct_path",
+        "related",
+        "suppression_reason",
+        "resource_id",
+        "region",
+        "account",
+        "extra",
+    )
+
+    def __init__(
+        self,
+        rule: RuleId,
+        severity: Severity,
+        resource_type: str,
+        logical_id: str,
+        template: str,
+        message: str,
+        fix: str = "",
+        property_path: str = "",
+        stack: str | None = None,
+        construct_path: str | None = None,
+        related: str | None = None,
+        suppression_reason: str | None = None,
+        resource_id: str | None = None,
+        region: str | None = None,
+        account: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.resource_type = resource_type
+        self.logical_id = logical_id
+        self.template = template
+        self.message = message
+        self.fix = fix
+        self.property_path = property_path
+        self.stack = stack
+        self.construct_path = construct_path
+        self.related = related
+        self.suppression_reason = suppression_reason
+        self.resource_id = resource_id
+        self.region = region
+        self.account = account
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _COMPARED_FIELDS)
 
     def to_dict(self) -> dict[str, Any]:
-        # Field by field rather than dataclasses.asdict, which deep-copies every value: the JSON and
-        # SARIF reports call this once per finding. Only ``extra`` is a container; it is copied.
-        data = {name: getattr(self, name) for name in _FINDING_FIELDS}
-        data["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        # Only ``extra`` is a container; it is copied, so a report's reader cannot change the finding.
+        data = self.as_dict()
+        if self.extra:
+            import copy  # rare (live-account findings): not on check's import path
+
+            data["extra"] = copy.deepcopy(self.extra)
+        else:
+            del data["extra"]
         data["rule"] = self.rule.value
         data["severity"] = self.severity.value
-        if not data["extra"]:
-            del data["extra"]
         for key in ("resource_id", "region", "account"):
             if data[key] is None:
                 del data[key]
         return data
 
 
-_FINDING_FIELDS = tuple(field.name for field in fields(Finding))
+_COMPARED_FIELDS = tuple(name for name in Finding.__slots__ if name != "extra")
 
 
-@dataclass(frozen=True)
-class Summary:
-    errors: int
-    warnings: int
-    infos: int
-    suppressed: int
-    templates: int
-    resources: int
+class Summary(Record):
+    __slots__ = ("errors", "warnings", "infos", "suppressed", "templates", "resources")
+
+    def __init__(
+        self, errors: int, warnings: int, infos: int, suppressed: int, templates: int, resources: int
+    ) -> None:
+        self.errors = errors
+        self.warnings = warnings
+        self.infos = infos
+        self.suppressed = suppressed
+        self.templates = templates
+        self.resources = resources
 
     @classmethod
     def of(cls, findings: list[Finding], templates: int = 0, resources: int = 0) -> Summary:

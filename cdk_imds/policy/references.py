@@ -7,21 +7,24 @@ else cannot be verified before deploy, and says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from cdk_imds.policy.imds import OptionSet, resource_options
-from cdk_imds.policy.index import Scope
+from cdk_imds.policy.imds import resource_options
 from cdk_imds.policy.values import (
     ABSENT,
     MAX_CANDIDATES,
-    Candidate,
     ResourceRef,
     Unknown,
     expand,
     lookup,
     whole_number,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cdk_imds.policy.imds import OptionSet
+    from cdk_imds.policy.index import Scope
+    from cdk_imds.policy.values import Candidate
 
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
@@ -34,13 +37,15 @@ _NAME_PROPERTY = {LAUNCH_TEMPLATE: "LaunchTemplateName", LAUNCH_CONFIGURATION: "
 _KIND = {LAUNCH_TEMPLATE: "launch template", LAUNCH_CONFIGURATION: "launch configuration"}
 
 
-@dataclass(frozen=True, eq=False)
 class Target:
     """A launch template or launch configuration defined somewhere in the assembly."""
 
-    scope: Scope
-    logical_id: str
-    type: str
+    __slots__ = ("scope", "logical_id", "type")
+
+    def __init__(self, scope: Scope, logical_id: str, type: str) -> None:
+        self.scope = scope
+        self.logical_id = logical_id
+        self.type = type
 
     @property
     def kind(self) -> str:
@@ -59,14 +64,16 @@ class Target:
         return self.scope is other.scope and self.logical_id == other.logical_id
 
 
-@dataclass
 class Launch:
     """What one launch specification resolves to."""
 
-    targets: list[Target] = field(default_factory=list)
-    unknowns: list[Unknown] = field(default_factory=list)
-    pinned_versions: list[str] = field(default_factory=list)
-    specified: bool = True
+    __slots__ = ("targets", "unknowns", "pinned_versions", "specified")
+
+    def __init__(self) -> None:
+        self.targets: list[Target] = []
+        self.unknowns: list[Unknown] = []
+        self.pinned_versions: list[str] = []
+        self.specified = True
 
     def distinct_targets(self) -> list[Target]:
         """Each target once, however many candidates lead to it (an Fn::If with the same branches)."""

@@ -21,13 +21,16 @@ Templates can be hostile, so the work is bounded, not only the results:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from itertools import product
-from typing import TYPE_CHECKING, Any, Final
 
+from cdk_imds.record import Record
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
+
     from cdk_imds.policy.index import Scope
 
 
@@ -48,20 +51,27 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(Record):
     """A value only known at deploy time, with the reason it is not known now."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-@dataclass(frozen=True, eq=False)
 class ResourceRef:
-    """``Ref`` or ``Fn::GetAtt`` of a resource: the resource itself, not a value."""
+    """``Ref`` or ``Fn::GetAtt`` of a resource: the resource itself, not a value (equal only to itself)."""
 
-    scope: Scope
-    logical_id: str
-    attribute: str | None = None
+    __slots__ = ("scope", "logical_id", "attribute")
+
+    def __init__(self, scope: Scope, logical_id: str, attribute: str | None = None) -> None:
+        self.scope = scope
+        self.logical_id = logical_id
+        self.attribute = attribute
+
+    def __repr__(self) -> str:
+        return f"ResourceRef({self.scope.label!r}, {self.logical_id!r}, {self.attribute!r})"
 
     @property
     def resource(self) -> dict[str, Any]:
@@ -74,8 +84,9 @@ class ResourceRef:
         return resource_type if isinstance(resource_type, str) else ""
 
 
-# A candidate is a plain JSON value, ABSENT, an Unknown or a ResourceRef.
-Candidate = Any
+if TYPE_CHECKING:
+    # A candidate is a plain JSON value, ABSENT, an Unknown or a ResourceRef.
+    Candidate = Any
 
 # Beyond this many candidates a value is treated as unknown rather than enumerated, so a
 # pathological template cannot make the engine explode combinatorially.
@@ -101,7 +112,8 @@ class WorkLimitExceeded(Exception):
     )
 
 
-_Handler = Callable[[Any, "Scope", int], list[Candidate]]
+if TYPE_CHECKING:
+    _Handler = Callable[[Any, Scope, int], list[Candidate]]
 
 
 def expand(node: Any, scope: Scope, depth: int = 0) -> list[Candidate]:

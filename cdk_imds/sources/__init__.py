@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from cdk_imds.record import Record
 
-from cdk_imds.errors import InputError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cdk_imds.errors import InputError
 
 
-@dataclass(eq=False)
 class TemplateSource:
     """One CloudFormation template and what is known about where it came from.
 
@@ -21,19 +23,48 @@ class TemplateSource:
     can be followed. A template asset has ``deployed_by``.
     """
 
-    path: str
-    body: dict[str, Any]
-    stack: str | None = None
-    display_name: str | None = None
-    environment: str | None = None
-    construct_paths: Mapping[str, str] = field(default_factory=dict)
-    parent: TemplateSource | None = None
-    parent_logical_id: str | None = None
-    # For a template shipped as a file asset (a Service Catalog product, a StackSet): the construct
-    # path (or stack/logical id) of the resource that deploys it.
-    deployed_by: str | None = None
-    # ... and those resources, as (template path, logical id).
-    deployers: tuple[tuple[str, str], ...] = ()
+    __slots__ = (
+        "path",
+        "body",
+        "stack",
+        "display_name",
+        "environment",
+        "construct_paths",
+        "parent",
+        "parent_logical_id",
+        "deployed_by",
+        "deployers",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        body: dict[str, Any],
+        stack: str | None = None,
+        display_name: str | None = None,
+        environment: str | None = None,
+        construct_paths: Mapping[str, str] | None = None,
+        parent: TemplateSource | None = None,
+        parent_logical_id: str | None = None,
+        deployed_by: str | None = None,
+        deployers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.path = path
+        self.body = body
+        self.stack = stack
+        self.display_name = display_name
+        self.environment = environment
+        self.construct_paths: Mapping[str, str] = {} if construct_paths is None else construct_paths
+        self.parent = parent
+        self.parent_logical_id = parent_logical_id
+        # For a template shipped as a file asset (a Service Catalog product, a StackSet): the
+        # construct path (or stack/logical id) of the resource that deploys it ...
+        self.deployed_by = deployed_by
+        # ... and those resources, as (template path, logical id).
+        self.deployers = deployers
+
+    def __repr__(self) -> str:
+        return f"TemplateSource({self.path!r}, stack={self.stack!r})"
 
     @property
     def label(self) -> str:
@@ -48,9 +79,13 @@ class TemplateSource:
         return path if isinstance(path, str) else self.construct_paths.get(logical_id)
 
 
-@dataclass
-class Loaded:
+class Loaded(Record):
     """Everything read from the user's paths: the templates, and the inputs that could not be read."""
 
-    sources: list[TemplateSource] = field(default_factory=list)
-    problems: list[InputError] = field(default_factory=list)
+    __slots__ = ("sources", "problems")
+
+    def __init__(
+        self, sources: list[TemplateSource] | None = None, problems: list[InputError] | None = None
+    ) -> None:
+        self.sources: list[TemplateSource] = [] if sources is None else sources
+        self.problems: list[InputError] = [] if problems is None else problems

@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
 
 from cdk_imds.errors import AssemblyError, TemplateError
 from cdk_imds.sources import Loaded, TemplateSource
 from cdk_imds.sources.assets import template_assets
 from cdk_imds.sources.template import load_template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 MANIFEST = "manifest.json"
 
@@ -56,7 +59,6 @@ def load_assembly(directory: str) -> Loaded:
     return loaded
 
 
-@dataclass
 class _StackTree:
     """What the manifest metadata says about one stack and the nested stacks inside it.
 
@@ -64,10 +66,13 @@ class _StackTree:
     grouped by the stack whose template holds them: a nested stack may reuse a parent's logical id.
     """
 
-    directory: str
-    root_path: str
-    construct_paths: dict[str, dict[str, str]] = field(default_factory=dict)
-    template_files: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("directory", "root_path", "construct_paths", "template_files")
+
+    def __init__(self, directory: str, root_path: str, template_files: dict[str, str]) -> None:
+        self.directory = directory
+        self.root_path = root_path
+        self.construct_paths: dict[str, dict[str, str]] = {}
+        self.template_files = template_files
 
 
 class _LazyTree:

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from cdk_imds.errors import TemplateError
-from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources import TemplateSource
 from cdk_imds.sources.template import load_template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from cdk_imds.sources import Loaded
 
 ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
@@ -33,11 +37,13 @@ _PRODUCT_STACK_SUFFIX = ".product.template.json"
 _TEMPLATE_URL_KEYS = ("TemplateURL", "LoadTemplateFromURL")
 
 
-@dataclass(frozen=True)
 class FileAsset:
-    path: str
-    display_name: str
-    object_keys: tuple[str, ...]
+    __slots__ = ("path", "display_name", "object_keys")
+
+    def __init__(self, path: str, display_name: str, object_keys: tuple[str, ...]) -> None:
+        self.path = path
+        self.display_name = display_name
+        self.object_keys = object_keys
 
 
 def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loaded) -> None:

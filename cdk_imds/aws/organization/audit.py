@@ -142,7 +142,7 @@ def audit_organization(
 
 
 def _named(finding: Finding, account: MemberAccount) -> Finding:
-    return dataclasses.replace(finding, extra={**finding.extra, "account_name": account.name})
+    return finding.replace(extra={**finding.extra, "account_name": account.name})
 
 
 def _order(finding: Finding) -> tuple[str, str, str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from cdk_imds.policy.context import ResourceContext
 from cdk_imds.policy.imds import OptionSet, option_sets
@@ -11,6 +10,10 @@ from cdk_imds.policy.model import Finding, RuleId
 from cdk_imds.policy.references import launch_configuration, launch_template
 from cdk_imds.policy.rules.common import launch_findings
 from cdk_imds.policy.values import ABSENT, expand, lookup
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _Seen = set[tuple[RuleId, str]]
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from cdk_imds.policy.context import ResourceContext
 from cdk_imds.policy.imds import judge_value, resource_options, short
 from cdk_imds.policy.model import Finding
 from cdk_imds.policy.rules.common import judgement_findings, options_findings
-from cdk_imds.policy.values import ABSENT, Candidate, ResourceRef, Unknown, as_text, expand, lookup
+from cdk_imds.policy.values import ABSENT, ResourceRef, Unknown, as_text, expand, lookup
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cdk_imds.policy.values import Candidate
 
 _BEANSTALK_NAMESPACE = "aws:autoscaling:launchconfiguration"
 _BEANSTALK_OPTION = "DisableIMDSv1"
