@@ -17,13 +17,13 @@ method it calls, so what is here is shaped by counting them:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import IConstruct
 
 from cdk_imds.policy.rules import CANDIDATE_TYPES
+from cdk_imds.record import Record
 
 _BARE = "<ask the instance>"
 _TYPE_CACHE: dict[type, str | None] = {}
@@ -68,8 +68,7 @@ def identity(node: IConstruct) -> str:
     return str(node.__jsii_ref__.ref)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class FixSpec:
+class FixSpec(Record):
     """Where a resource keeps its IMDSv2 switch, and the switch's secure value.
 
     ``override`` is the CloudFormation path (for ``add_property_override`` and a bare
@@ -77,9 +76,12 @@ class FixSpec:
     ``_cfn_properties`` (jsii names).
     """
 
-    override: str
-    properties: tuple[str, ...]
-    value: str | bool = "required"
+    __slots__ = ("override", "properties", "value")
+
+    def __init__(self, override: str, properties: tuple[str, ...], value: str | bool = "required") -> None:
+        self.override = override
+        self.properties = properties
+        self.value = value
 
     @property
     def setting(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -10,6 +9,7 @@ from constructs import IConstruct
 
 from cdk_imds.cdk.errors import ConfigurationError
 from cdk_imds.policy import Options
+from cdk_imds.record import Record
 
 MODE_KEY = "cdk-imds:mode"
 MAX_HOP_LIMIT_KEY = "cdk-imds:maxHopLimit"
@@ -37,10 +37,12 @@ class ContextValueError(ConfigurationError):
     """A cdk-imds setting given as an argument or in CDK context has a value that cannot be used."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    mode: Mode
-    options: Options
+class Settings(Record):
+    __slots__ = ("mode", "options")
+
+    def __init__(self, mode: Mode, options: Options) -> None:
+        self.mode = mode
+        self.options = options
 
 
 def parse_mode(value: Any, source: str = "mode") -> Mode:

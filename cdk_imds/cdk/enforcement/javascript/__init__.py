@@ -24,7 +24,6 @@ import os
 import tarfile
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar, cast
 
@@ -33,6 +32,7 @@ import jsii
 from constructs import IConstruct
 
 from cdk_imds.cdk.enforcement.candidates import OPAQUE
+from cdk_imds.record import Record
 
 NAME = "cdk-imds-enforcement"
 VERSION = "1.0.0"
@@ -177,14 +177,16 @@ class FixingAspect(metaclass=jsii.JSIIMeta, jsii_type=f"{NAME}.FixingAspect"):
         jsii.invoke(self, "watch", [list(types)])
 
 
-@dataclass(frozen=True)
-class Swept:
+class Swept(Record):
     """A resource the sweep found: its construct path, type, and its switch's current value
     (the value, None when it or anything on the way is absent, OPAQUE for a token)."""
 
-    path: str
-    resource_type: str
-    value: Any
+    __slots__ = ("path", "resource_type", "value")
+
+    def __init__(self, path: str, resource_type: str, value: Any) -> None:
+        self.path = path
+        self.resource_type = resource_type
+        self.value = value
 
 
 def _value(read: list[Any]) -> Any:
