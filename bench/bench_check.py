@@ -141,9 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--what-if", action="store_true", help="also time check with the GC change (check-gc)"
     )
+    parser.add_argument(
+        "--only",
+        action="store_true",
+        help="time only floor and cli (more rounds in the same time) and print their paired ratios",
+    )
     arguments = parser.parse_args(argv)
     assembly = os.path.abspath(arguments.assembly)
     table = commands(assembly, arguments.python, arguments.what_if)
+    if arguments.only:
+        table = {name: table[name] for name in ("floor", "cli")}
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in table}
     with tempfile.TemporaryDirectory(prefix="bench-check-") as scratch:
         for round_number in range(arguments.repeat + 1):
@@ -154,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             if round_number:
                 print(f"bench_check: round {round_number}/{arguments.repeat} done", file=sys.stderr)
     results = {name: summarize(runs) for name, runs in samples.items()}
+    # Each round runs floor and cli back to back: their ratio within a round cancels most of what
+    # the machine's load does to both, which the ratio of two medians does not.
+    paired = sorted(c["wall"] / f["wall"] for f, c in zip(samples["floor"], samples["cli"], strict=True))
+    results["cli"]["paired_ratio"] = {
+        "median": statistics.median(paired),
+        "quartiles": statistics.quantiles(paired, n=4) if len(paired) > 1 else [paired[0]] * 3,
+    }
     version = subprocess.run(
         [arguments.python, "-c", "import sys; print(sys.version.split()[0])"],
         capture_output=True,
@@ -174,8 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, result in results.items():
         if "findings" in result and result["findings"] != cli["findings"]:
             raise SystemExit(f"bench_check: {name} found {result['findings']}, the CLI {cli['findings']}")
-    print_report(meta, results)
-    if arguments.markdown:
+    pairs = results["cli"]["paired_ratio"]
+    if arguments.only:
+        for name in ("floor", "cli"):
+            wall = results[name]["wall"]
+            print(f"{name:6} wall median {wall['median']:.3f} s (min {wall['min']:.3f})")
+    else:
+        print_report(meta, results)
+    print(
+        f"cli/floor wall, paired by round: median {pairs['median']:.2f}x, quartiles "
+        f"{pairs['quartiles'][0]:.2f}x-{pairs['quartiles'][2]:.2f}x over {arguments.repeat} rounds"
+    )
+    if arguments.markdown and not arguments.only:
         print()
         print(markdown(meta, results))
     if arguments.json:

@@ -11,9 +11,13 @@ from cdk_imds.cli.arguments import ExamplesHelpFormatter, positive_int
 from cdk_imds.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from cdk_imds.cli.output import add_output_arguments, emit_report
 from cdk_imds.formats import Report
-from cdk_imds.policy import Options, Summary, check_sources
-from cdk_imds.sources import Loaded
-from cdk_imds.sources.loader import collector_paused, load_paths
+from cdk_imds.policy import CheckResult, Options, Summary
+from cdk_imds.policy.engine import check_units
+from cdk_imds.sources.loader import collector_paused, iter_paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cdk_imds.errors import InputError
 
 _CHECK_EXAMPLES = """\
 examples:
@@ -56,12 +60,11 @@ def add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def run_check(arguments: argparse.Namespace) -> int:
-    loaded = load_without_collector(arguments.paths)
     options = Options(
         max_hop_limit=arguments.max_hop_limit, unverifiable_as_warning=arguments.unverifiable_as_warning
     )
-    result = check_sources(loaded.sources, options)
-    problems = [str(problem) for problem in loaded.problems]
+    result, unreadable = check_without_collector(arguments.paths, options)
+    problems = [str(problem) for problem in unreadable]
     report = Report(
         findings=result.findings,
         summary=Summary.of(result.findings, result.templates, result.resources),
@@ -77,11 +80,15 @@ def run_check(arguments: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.failed else EXIT_OK
 
 
-def load_without_collector(paths: list[str]) -> Loaded:
-    """Parsed templates form no reference cycles, yet the collector would re-scan the growing heap
-    hundreds of times while they load, and once more at exit: a third of the run on large
-    assemblies (bench/README.md). This process is about to exit, so the objects are frozen too."""
+def check_without_collector(paths: list[str], options: Options) -> tuple[CheckResult, list[InputError]]:
+    """Each template is judged as it is read, and freed once nothing else can refer to it: a large
+    assembly then needs a fraction of the memory, reused rather than asked of the system
+    (bench/README.md). Parsed templates form no reference cycles (the engine breaks its own
+    before freeing one), yet the collector would re-scan the growing heap hundreds of times, and
+    once more at exit: a third of the run on large assemblies. This process is about to exit, so
+    what is left is frozen too."""
+    problems: list[InputError] = []
     with collector_paused():
-        loaded = load_paths(paths)
+        result = check_units(iter_paths(paths, problems), options)
         gc.freeze()
-    return loaded
+    return result, problems

@@ -56,8 +56,27 @@ class Scope:
         self.cache: dict[Any, Any] = {}
         # What each intrinsic node (by id) evaluates to, with the node itself: see values.py.
         self.values: dict[Hashable, tuple[Any, list[Candidate]]] = {}
+        # Definitions of this template evaluated once (AssemblyIndex.memo): parameters, outputs,
+        # exports, mapping values.
+        self.definitions: dict[Hashable, list[Candidate]] = {}
         self.evaluating: set[int] = set()
         self.work = 0
+        self.exports_anything = any(
+            type(output) is dict and "Export" in output for output in self.outputs.values()
+        )
+
+    def forget(self) -> None:
+        """Drops everything computed about this template, and its links to others.
+
+        What was computed refers back to the scope (a ResourceRef holds it): reference cycles the
+        cyclic collector, paused while templates are judged, would never free.
+        """
+        self.values.clear()
+        self.definitions.clear()
+        self.cache.clear()
+        self._names.clear()
+        self.children.clear()
+        self.parent = None
 
     def charge(self, steps: int) -> None:
         """Count work done for this template; raise WorkLimitExceeded once it is over budget."""
@@ -76,7 +95,7 @@ class Scope:
         if name in self.resources:
             return [ResourceRef(self, name)]
         if name in self.parameters:
-            return self.index.memo(("parameter", id(self), name), lambda: self._parameter(name, depth))
+            return self.index.memo(self, ("parameter", name), lambda: self._parameter(name, depth))
         if name == "AWS::NoValue":
             return [ABSENT]
         pseudo = self._pseudo_parameter(name)
@@ -93,7 +112,7 @@ class Scope:
             output = child.outputs.get(attribute[len("Outputs.") :])
             if isinstance(output, dict) and "Value" in output:
                 value = output["Value"]
-                return self.index.memo(("output", id(value)), lambda: expand(value, child, depth))
+                return self.index.memo(child, ("output", id(value)), lambda: expand(value, child, depth))
         return [ResourceRef(self, logical_id, attribute)]
 
     def import_value(self, name: str, depth: int) -> list[Candidate]:
@@ -102,7 +121,9 @@ class Scope:
             return [Unknown(f"Fn::ImportValue {name!r}: no stack in the assembly exports it")]
         results: list[Candidate] = []
         for scope, value in exports:
-            results.extend(self.index.memo(("export", id(value)), partial(expand, value, scope, depth)))
+            results.extend(
+                self.index.memo(scope, ("export", id(value)), partial(expand, value, scope, depth))
+            )
         return results
 
     def index_candidates(self, candidates: Iterable[tuple[str, str]], types: frozenset[str]) -> None:
@@ -185,49 +206,92 @@ class Scope:
 
 
 class AssemblyIndex:
-    """Scopes of every template in one run, built once and shared by every rule."""
+    """Scopes of the templates judged together, shared by every rule.
 
-    def __init__(self, sources: list[TemplateSource]) -> None:
-        self.scopes = [Scope(source, self) for source in sources]
+    ``check_sources`` builds one over every template of a run. ``check_units`` adds templates a
+    stack (with its nested stacks) at a time and ``release``s those nothing else can reach, so
+    their memory is reused; it records which imports a unit's verdicts relied on
+    (``record_imports``) so that an export added later can send the unit back to be judged again.
+    """
+
+    def __init__(self, sources: Iterable[TemplateSource] = ()) -> None:
+        self.scopes: list[Scope] = []
+        self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
+        self._evaluating: set[Hashable] = set()
+        self._asked: dict[tuple[str, str | None], list[tuple[int, int]]] | None = None
+        self.add(sources)
+
+    def add(self, sources: Iterable[TemplateSource]) -> list[Scope]:
+        """Scopes for ``sources``; a nested stack's parent is among them or already added."""
+        added = [Scope(source, self) for source in sources]
+        self.scopes.extend(added)
         by_source = {id(scope.source): scope for scope in self.scopes}
-        for scope in self.scopes:
+        for scope in added:
             parent_source = scope.source.parent
             if parent_source is not None and scope.source.parent_logical_id is not None:
                 parent = by_source.get(id(parent_source))
                 if parent is not None:
                     scope.parent = parent
                     parent.children[scope.source.parent_logical_id] = scope
-        self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
-        self._memo: dict[Hashable, list[Candidate]] = {}
-        self._evaluating: set[Hashable] = set()
+        if any(scope.exports_anything for scope in added):
+            self._exports = None  # collected again on the next import
+        return added
 
-    def memo(self, key: Hashable, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
-        """Evaluate a shared definition (parameter, mapping value, export, output) once.
+    def release(self, scopes: list[Scope]) -> None:
+        """Forgets ``scopes``: none may export anything (another template could import it)."""
+        gone = {id(scope) for scope in scopes}
+        self.scopes = [scope for scope in self.scopes if id(scope) not in gone]
+        for scope in scopes:
+            scope.forget()
+
+    def record_imports(self) -> None:
+        """Starts recording what each ``Fn::ImportValue`` resolves to, until ``recorded_imports``."""
+        self._asked = {}
+
+    def recorded_imports(self) -> dict[tuple[str, str | None], list[tuple[int, int]]]:
+        asked, self._asked = self._asked or {}, None
+        return asked
+
+    def imports_changed(self, asked: dict[tuple[str, str | None], list[tuple[int, int]]]) -> bool:
+        """Whether an import recorded earlier would now resolve to other exports."""
+        return any(
+            _identities(self.exports_named(name, environment)) != answer
+            for (name, environment), answer in asked.items()
+        )
+
+    def memo(self, owner: Scope, key: Hashable, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
+        """Evaluate a shared definition of ``owner``'s template (parameter, mapping value, export,
+        output) once.
 
         Definitions can refer to each other, even in a cycle CloudFormation would reject; without
-        this, a value that looks itself up twice doubles the work at every level.
+        this, a value that looks itself up twice doubles the work at every level. Results are kept
+        by the template they belong to, so that they go with it when it is released.
         """
-        cached = self._memo.get(key)
+        cached = owner.definitions.get(key)
         if cached is not None:
             return cached
-        if key in self._evaluating:
+        evaluating = (id(owner), key)
+        if evaluating in self._evaluating:
             return [Unknown("the value refers to itself")]
-        self._evaluating.add(key)
+        self._evaluating.add(evaluating)
         try:
             result = compute()
         finally:
-            self._evaluating.discard(key)
-        self._memo[key] = result
+            self._evaluating.discard(evaluating)
+        owner.definitions[key] = result
         return result
 
     def exports_named(self, name: str, environment: str | None) -> list[tuple[Scope, Any]]:
         if self._exports is None:
             self._exports = self._collect_exports()
-        return [
+        exports = [
             (scope, value)
             for export_environment, scope, value in self._exports.get(name, [])
             if _same_environment(environment, export_environment)
         ]
+        if self._asked is not None:
+            self._asked.setdefault((name, environment), _identities(exports))
+        return exports
 
     def _collect_exports(self) -> dict[str, list[tuple[str | None, Scope, Any]]]:
         exports: dict[str, list[tuple[str | None, Scope, Any]]] = {}
@@ -249,6 +313,11 @@ class AssemblyIndex:
                             (scope.source.environment, scope, output["Value"])
                         )
         return exports
+
+
+def _identities(exports: list[tuple[Scope, Any]]) -> list[tuple[int, int]]:
+    # The exporting templates are never released, so these ids stay theirs.
+    return [(id(scope), id(value)) for scope, value in exports]
 
 
 def _same_environment(first: str | None, second: str | None) -> bool:

@@ -307,7 +307,7 @@ def _find_in_levels(
                     # Keyed by the value's identity: mappings that look themselves up (directly or
                     # through Fn::If) are evaluated once each, and a cycle ends as unknown.
                     key = ("map-value", id(value))
-                    results.extend(scope.index.memo(key, partial(expand, value, scope, depth)))
+                    results.extend(scope.index.memo(scope, key, partial(expand, value, scope, depth)))
     return results
 
 

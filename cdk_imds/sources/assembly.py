@@ -11,9 +11,9 @@ import json
 import os
 from collections.abc import Mapping
 
-from cdk_imds.errors import AssemblyError, TemplateError
+from cdk_imds.errors import AssemblyError, InputError, TemplateError
 from cdk_imds.sources import Loaded, TemplateSource
-from cdk_imds.sources.assets import template_assets
+from cdk_imds.sources.assets import template_asset_files, template_assets
 from cdk_imds.sources.template import load_template
 
 TYPE_CHECKING = False
@@ -53,10 +53,56 @@ def load_assembly(directory: str) -> Loaded:
     manifest, a stack's template) are collected in ``Loaded.problems``.
     """
     loaded = Loaded()
-    directories: list[tuple[str, dict[str, Any]]] = []
-    _load_assembly_into(directory, loaded, ancestors=frozenset(), directories=directories)
-    template_assets(directories, loaded)
+    for unit in iter_assembly(directory, loaded.problems):
+        loaded.sources.extend(unit)
     return loaded
+
+
+def iter_assembly(directory: str, problems: list[InputError]) -> Iterator[list[TemplateSource]]:
+    """``load_assembly`` a unit at a time: a stack with its nested stacks, then each template asset.
+
+    Every manifest is read first (they are small), so that AssemblyError for ``directory``'s own
+    is raised here, before any template is read; a template is read when its unit is asked for.
+    The caller may drop a unit once it is done with it, unless some file asset could be a template
+    deployed by a resource of the assembly (a Service Catalog product, a StackSet): finding its
+    deployers needs every template, which are then all kept here until the end.
+    """
+    steps: list[_Step] = []
+    directories: list[tuple[str, dict[str, Any]]] = []
+    _walk(directory, steps, frozenset(), directories)
+    return _units(steps, directories, problems)
+
+
+if TYPE_CHECKING:
+    # A stack artifact to load (its directory, id and artifact), or a problem met reading manifests.
+    _Step = tuple[str, str, dict[str, Any]] | InputError
+
+
+def _units(
+    steps: list[_Step], directories: list[tuple[str, dict[str, Any]]], problems: list[InputError]
+) -> Iterator[list[TemplateSource]]:
+    stack_templates = {
+        os.path.realpath(os.path.join(step[0], template_file))
+        for step in steps
+        if isinstance(step, tuple)
+        and isinstance(template_file := _properties(step[2]).get("templateFile"), str)
+    }
+    kept = Loaded(problems=problems) if template_asset_files(directories, stack_templates) else None
+    for step in steps:
+        if not isinstance(step, tuple):
+            problems.append(step)
+            continue
+        unit = Loaded(problems=problems)
+        _load_stack(*step, unit)
+        if kept is not None:
+            kept.sources.extend(unit.sources)
+        if unit.sources:
+            yield unit.sources
+    if kept is not None:
+        stacks = len(kept.sources)
+        template_assets(directories, kept)
+        for source in kept.sources[stacks:]:
+            yield [source]
 
 
 class _StackTree:
@@ -118,25 +164,24 @@ class _ConstructPaths(Mapping[str, str]):
         return len(self._paths())
 
 
-def _load_assembly_into(
+def _walk(
     directory: str,
-    loaded: Loaded,
+    steps: list[_Step],
     ancestors: frozenset[str],
     directories: list[tuple[str, dict[str, Any]]],
 ) -> None:
+    """Reads the manifests of ``directory`` and its Stages: the stacks to load, in order."""
     # A Stage directory that points back at an enclosing assembly would otherwise recurse forever.
     ancestors = ancestors | {os.path.realpath(directory)}
     artifacts = _read_artifacts(directory)
     directories.append((directory, artifacts))
     for artifact_id, artifact in artifacts.items():
         if not isinstance(artifact, dict):
-            loaded.problems.append(
-                AssemblyError(directory, f"{MANIFEST}: artifact {artifact_id!r} is not an object")
-            )
+            steps.append(AssemblyError(directory, f"{MANIFEST}: artifact {artifact_id!r} is not an object"))
         elif artifact.get("type") == _STACK_ARTIFACT:
-            _load_stack(directory, artifact_id, artifact, loaded)
+            steps.append((directory, artifact_id, artifact))
         elif artifact.get("type") == _ASSEMBLY_ARTIFACT:
-            _load_stage(directory, artifact_id, artifact, loaded, ancestors, directories)
+            _walk_stage(directory, artifact_id, artifact, steps, ancestors, directories)
 
 
 def _read_artifacts(directory: str) -> dict[str, Any]:
@@ -171,29 +216,27 @@ def _read_json(directory: str, name: str, missing: str) -> Any:
         raise AssemblyError(directory, f"{name} is malformed JSON: nested too deeply") from None
 
 
-def _load_stage(
+def _walk_stage(
     directory: str,
     artifact_id: str,
     artifact: dict[str, Any],
-    loaded: Loaded,
+    steps: list[_Step],
     ancestors: frozenset[str],
     directories: list[tuple[str, dict[str, Any]]],
 ) -> None:
     subdirectory = _properties(artifact).get("directoryName")
     if not isinstance(subdirectory, str):
-        loaded.problems.append(
-            AssemblyError(directory, f"{MANIFEST}: assembly {artifact_id!r} has no directoryName")
-        )
+        steps.append(AssemblyError(directory, f"{MANIFEST}: assembly {artifact_id!r} has no directoryName"))
         return
     nested = os.path.join(directory, subdirectory)
     if os.path.realpath(nested) in ancestors:
-        loaded.problems.append(AssemblyError(nested, "assembly contains itself"))
+        steps.append(AssemblyError(nested, "assembly contains itself"))
         return
     try:
-        _load_assembly_into(nested, loaded, ancestors, directories)
+        _walk(nested, steps, ancestors, directories)
     except AssemblyError as error:
-        # Only the manifest read raises, before anything of this Stage was added to ``loaded``.
-        loaded.problems.append(error)
+        # Only the manifest read raises, before anything of this Stage was added to ``steps``.
+        steps.append(error)
 
 
 def _load_stack(directory: str, artifact_id: str, artifact: dict[str, Any], loaded: Loaded) -> None:

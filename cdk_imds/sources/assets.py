@@ -54,14 +54,7 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
     one file may be deployed by resources in several Stages, and it is judged once, naming each.
     """
     known = {os.path.realpath(source.path) for source in loaded.sources}
-    candidates: dict[str, FileAsset] = {}
-    for directory, artifacts in directories:
-        for asset in _file_assets(directory, artifacts):
-            real = os.path.realpath(asset.path)
-            if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and real not in known:
-                merged = candidates.get(real)
-                keys = asset.object_keys + (merged.object_keys if merged else ())
-                candidates[real] = FileAsset(asset.path, asset.display_name, tuple(dict.fromkeys(keys)))
+    candidates = template_asset_files(directories, known)
     mentions = _resource_texts(list(loaded.sources)) if candidates else []
     for asset in candidates.values():
         deployers = _deployers(asset, mentions)
@@ -99,6 +92,22 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
                 deployers=tuple((source.path, logical_id) for source, logical_id in deployers),
             )
         )
+
+
+def template_asset_files(
+    directories: list[tuple[str, dict[str, Any]]], known: set[str]
+) -> dict[str, FileAsset]:
+    """The file assets that could be templates (by extension) and are not in ``known`` (real
+    paths of the templates already loaded), by real path."""
+    candidates: dict[str, FileAsset] = {}
+    for directory, artifacts in directories:
+        for asset in _file_assets(directory, artifacts):
+            real = os.path.realpath(asset.path)
+            if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and real not in known:
+                merged = candidates.get(real)
+                keys = asset.object_keys + (merged.object_keys if merged else ())
+                candidates[real] = FileAsset(asset.path, asset.display_name, tuple(dict.fromkeys(keys)))
+    return candidates
 
 
 def is_template_file(source: TemplateSource) -> bool:

@@ -7,21 +7,33 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from cdk_imds.errors import AssemblyError, TemplateError
+from cdk_imds.errors import AssemblyError, InputError, TemplateError
 from cdk_imds.sources import Loaded, TemplateSource
-from cdk_imds.sources.assembly import is_assembly, load_assembly
+from cdk_imds.sources.assembly import is_assembly, iter_assembly
 from cdk_imds.sources.template import load_template
 
 
 def load_paths(paths: Sequence[str]) -> Loaded:
     """Load every path in order. Unreadable inputs become ``problems``; nothing here raises InputError."""
     loaded = Loaded()
+    for unit in iter_paths(paths, loaded.problems):
+        loaded.sources.extend(unit)
+    return loaded
+
+
+def iter_paths(paths: Sequence[str], problems: list[InputError]) -> Iterator[list[TemplateSource]]:
+    """``load_paths`` a unit at a time (a template file; a stack with its nested stacks), for
+    ``check_units``, which can free each once judged. Problems are added to ``problems`` in order."""
     for path in paths:
         if os.path.isdir(path):
-            _load_directory(path, loaded)
+            yield from _directory_units(path, problems)
         else:
-            _load_file(path, loaded)
-    return loaded
+            try:
+                body = load_template(path)
+            except TemplateError as error:
+                problems.append(error)
+                continue
+            yield [TemplateSource(path=path, body=body)]
 
 
 @contextmanager
@@ -43,25 +55,13 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_directory(path: str, loaded: Loaded) -> None:
+def _directory_units(path: str, problems: list[InputError]) -> Iterator[list[TemplateSource]]:
     if not is_assembly(path):
-        loaded.problems.append(
-            AssemblyError(path, "not a cloud assembly (no manifest.json) or template file")
-        )
+        problems.append(AssemblyError(path, "not a cloud assembly (no manifest.json) or template file"))
         return
     try:
-        assembly = load_assembly(path)
+        units = iter_assembly(path, problems)
     except AssemblyError as error:
-        loaded.problems.append(error)
+        problems.append(error)
         return
-    loaded.sources.extend(assembly.sources)
-    loaded.problems.extend(assembly.problems)
-
-
-def _load_file(path: str, loaded: Loaded) -> None:
-    try:
-        body = load_template(path)
-    except TemplateError as error:
-        loaded.problems.append(error)
-        return
-    loaded.sources.append(TemplateSource(path=path, body=body))
+    yield from units
