@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from cdk_imds.policy.context import Options, ResourceContext
 from cdk_imds.policy.index import AssemblyIndex, Scope
 from cdk_imds.policy.model import Finding, RuleId, Severity
@@ -9,13 +11,14 @@ from cdk_imds.policy.rules import CANDIDATE_TYPES, RULES_BY_TYPE
 from cdk_imds.policy.rules.common import UNVERIFIABLE_FIX
 from cdk_imds.policy.values import WorkLimitExceeded
 from cdk_imds.record import Record
-from cdk_imds.sources import TemplateSource
+from cdk_imds.sources import TemplateSource, Unit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
+    from cdk_imds.policy.index import Imports
     from cdk_imds.policy.rules import Rule
 
 SUPPRESSION_KEY = "cdk-imds"
@@ -36,27 +39,27 @@ class CheckResult(Record):
 
 def check_sources(sources: Iterable[TemplateSource], options: Options | None = None) -> CheckResult:
     """Judge every template of one run together, so references across stacks resolve."""
-    return check_units([list(sources)], options)
+    return check_units([Unit(list(sources))], options)
 
 
-def check_units(units: Iterable[Sequence[TemplateSource]], options: Options | None = None) -> CheckResult:
+def check_units(units: Iterable[Unit], options: Options | None = None) -> CheckResult:
     """Judge templates as they are read, a unit at a time (a stack with its nested stacks).
 
     The findings are those of ``check_sources`` over all of them, in the same order, but a unit's
-    templates can be freed once it is judged, unless it exports a value (a later stack may import
-    it) or imports one. A unit is judged against the exports of the units before it, which is
-    where CDK puts the stacks a stack depends on; if a later unit exports a name an earlier one
-    imported, that one is judged again at the end, with every export known. Freeing a large
-    assembly's templates as it goes saves the memory they took, and the time taken to get it
-    from the system (bench/README.md).
+    templates are let go once it is judged, unless it exports a value (a later stack may import
+    it). A unit is judged against the exports of the units before it, which is where CDK puts the
+    stacks a stack depends on; if a later unit exports a name an earlier one imported, that one is
+    read again (``Unit.reread``) and judged again at the end, with every export known. Letting a
+    large assembly's templates go as it is read saves the memory they took, and the time taken to
+    get that memory from the system (bench/README.md).
     """
     options = options or Options()
     index = AssemblyIndex()
     judged: list[list[Finding]] = []
-    importers: list[tuple[int, list[Scope], dict[tuple[str, str | None], list[tuple[int, int]]]]] = []
+    importers: list[tuple[int, Callable[[], list[TemplateSource]], Imports]] = []
     templates = resources = 0
     for unit in units:
-        scopes = index.add(unit)
+        scopes = index.add(unit.sources)
         index.record_imports()
         findings: list[Finding] = []
         for scope in scopes:
@@ -64,19 +67,28 @@ def check_units(units: Iterable[Sequence[TemplateSource]], options: Options | No
             findings.extend(_check_scope(scope, options))
         templates += len(scopes)
         judged.append(findings)
-        asked = index.recorded_imports()
-        if asked:
-            importers.append((len(judged) - 1, scopes, asked))
-        elif not any(scope.exports_anything for scope in scopes):
+        imports = index.recorded_imports()
+        exports = any(scope.exports_anything for scope in scopes)
+        if imports:
+            again = unit.reread if unit.reread is not None and not exports else partial(list, unit.sources)
+            importers.append((len(judged) - 1, again, imports))
+        if not exports:
             index.release(scopes)
-    stale = [(position, scopes) for position, scopes, asked in importers if index.imports_changed(asked)]
+        # Let go before the next unit is read, so that reading it reuses the memory.
+        del unit, scopes
+    stale = [(position, again) for position, again, imports in importers if index.imports_changed(imports)]
     if stale:
-        # Judged again from scratch, in one index of every template kept, as check_sources would.
-        final = AssemblyIndex(scope.source for scope in index.scopes)
+        # Judged again from scratch, in one index with every exporting template, as check_sources would.
+        kept = [scope.source for scope in index.scopes]
+        known = {id(source) for source in kept}
+        rejudged = [(position, again()) for position, again in stale]
+        final = AssemblyIndex(
+            kept + [source for _, sources in rejudged for source in sources if id(source) not in known]
+        )
         scope_of = {id(scope.source): scope for scope in final.scopes}
-        for position, scopes in stale:
+        for position, sources in rejudged:
             judged[position] = [
-                finding for scope in scopes for finding in _check_scope(scope_of[id(scope.source)], options)
+                finding for source in sources for finding in _check_scope(scope_of[id(source)], options)
             ]
     return CheckResult([finding for findings in judged for finding in findings], templates, resources)
 

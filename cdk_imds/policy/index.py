@@ -205,6 +205,12 @@ class Scope:
         return None
 
 
+if TYPE_CHECKING:
+    # What each Fn::ImportValue asked while a unit was judged resolved to: (name, environment) ->
+    # the (exporting scope, exported value) identities.
+    Imports = dict[tuple[str, str | None], list[tuple[int, int]]]
+
+
 class AssemblyIndex:
     """Scopes of the templates judged together, shared by every rule.
 
@@ -218,7 +224,7 @@ class AssemblyIndex:
         self.scopes: list[Scope] = []
         self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
         self._evaluating: set[Hashable] = set()
-        self._asked: dict[tuple[str, str | None], list[tuple[int, int]]] | None = None
+        self._asked: Imports | None = None
         self.add(sources)
 
     def add(self, sources: Iterable[TemplateSource]) -> list[Scope]:
@@ -248,11 +254,11 @@ class AssemblyIndex:
         """Starts recording what each ``Fn::ImportValue`` resolves to, until ``recorded_imports``."""
         self._asked = {}
 
-    def recorded_imports(self) -> dict[tuple[str, str | None], list[tuple[int, int]]]:
+    def recorded_imports(self) -> Imports:
         asked, self._asked = self._asked or {}, None
         return asked
 
-    def imports_changed(self, asked: dict[tuple[str, str | None], list[tuple[int, int]]]) -> bool:
+    def imports_changed(self, asked: Imports) -> bool:
         """Whether an import recorded earlier would now resolve to other exports."""
         return any(
             _identities(self.exports_named(name, environment)) != answer

@@ -6,7 +6,7 @@ from cdk_imds.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from cdk_imds.errors import InputError
@@ -77,6 +77,23 @@ class TemplateSource:
         metadata = resource.get("Metadata") if isinstance(resource, dict) else None
         path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
         return path if isinstance(path, str) else self.construct_paths.get(logical_id)
+
+
+class Unit:
+    """Templates judged together and freed together: a template file, or a stack with its
+    nested stacks (they refer to each other), or a template asset.
+
+    ``reread`` reads the same templates again, for a caller that freed them and needs them once
+    more; None when whoever made the unit keeps them anyway.
+    """
+
+    __slots__ = ("reread", "sources")
+
+    def __init__(
+        self, sources: list[TemplateSource], reread: Callable[[], list[TemplateSource]] | None = None
+    ) -> None:
+        self.sources = sources
+        self.reread = reread
 
 
 class Loaded(Record):

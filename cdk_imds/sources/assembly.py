@@ -10,9 +10,10 @@ import contextlib
 import json
 import os
 from collections.abc import Mapping
+from functools import partial
 
 from cdk_imds.errors import AssemblyError, InputError, TemplateError
-from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources import Loaded, TemplateSource, Unit
 from cdk_imds.sources.assets import template_asset_files, template_assets
 from cdk_imds.sources.template import load_template
 
@@ -54,18 +55,19 @@ def load_assembly(directory: str) -> Loaded:
     """
     loaded = Loaded()
     for unit in iter_assembly(directory, loaded.problems):
-        loaded.sources.extend(unit)
+        loaded.sources.extend(unit.sources)
     return loaded
 
 
-def iter_assembly(directory: str, problems: list[InputError]) -> Iterator[list[TemplateSource]]:
+def iter_assembly(directory: str, problems: list[InputError]) -> Iterator[Unit]:
     """``load_assembly`` a unit at a time: a stack with its nested stacks, then each template asset.
 
     Every manifest is read first (they are small), so that AssemblyError for ``directory``'s own
     is raised here, before any template is read; a template is read when its unit is asked for.
-    The caller may drop a unit once it is done with it, unless some file asset could be a template
-    deployed by a resource of the assembly (a Service Catalog product, a StackSet): finding its
-    deployers needs every template, which are then all kept here until the end.
+    The caller may drop a unit once it is done with it, and read it again (``Unit.reread``), unless
+    some file asset could be a template deployed by a resource of the assembly (a Service Catalog
+    product, a StackSet): finding its deployers needs every template, which are then all kept here
+    until the end.
     """
     steps: list[_Step] = []
     directories: list[tuple[str, dict[str, Any]]] = []
@@ -80,7 +82,7 @@ if TYPE_CHECKING:
 
 def _units(
     steps: list[_Step], directories: list[tuple[str, dict[str, Any]]], problems: list[InputError]
-) -> Iterator[list[TemplateSource]]:
+) -> Iterator[Unit]:
     stack_templates = {
         os.path.realpath(os.path.join(step[0], template_file))
         for step in steps
@@ -97,12 +99,19 @@ def _units(
         if kept is not None:
             kept.sources.extend(unit.sources)
         if unit.sources:
-            yield unit.sources
+            yield Unit(unit.sources, None if kept is not None else partial(_reread_stack, step))
     if kept is not None:
         stacks = len(kept.sources)
         template_assets(directories, kept)
         for source in kept.sources[stacks:]:
-            yield [source]
+            yield Unit([source])
+
+
+def _reread_stack(step: tuple[str, str, dict[str, Any]]) -> list[TemplateSource]:
+    """The stack's templates, read again (what was wrong with them was reported the first time)."""
+    again = Loaded()
+    _load_stack(*step, again)
+    return again.sources
 
 
 class _StackTree:

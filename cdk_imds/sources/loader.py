@@ -6,9 +6,10 @@ import gc
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from cdk_imds.errors import AssemblyError, InputError, TemplateError
-from cdk_imds.sources import Loaded, TemplateSource
+from cdk_imds.sources import Loaded, TemplateSource, Unit
 from cdk_imds.sources.assembly import is_assembly, iter_assembly
 from cdk_imds.sources.template import load_template
 
@@ -17,11 +18,11 @@ def load_paths(paths: Sequence[str]) -> Loaded:
     """Load every path in order. Unreadable inputs become ``problems``; nothing here raises InputError."""
     loaded = Loaded()
     for unit in iter_paths(paths, loaded.problems):
-        loaded.sources.extend(unit)
+        loaded.sources.extend(unit.sources)
     return loaded
 
 
-def iter_paths(paths: Sequence[str], problems: list[InputError]) -> Iterator[list[TemplateSource]]:
+def iter_paths(paths: Sequence[str], problems: list[InputError]) -> Iterator[Unit]:
     """``load_paths`` a unit at a time (a template file; a stack with its nested stacks), for
     ``check_units``, which can free each once judged. Problems are added to ``problems`` in order."""
     for path in paths:
@@ -33,7 +34,7 @@ def iter_paths(paths: Sequence[str], problems: list[InputError]) -> Iterator[lis
             except TemplateError as error:
                 problems.append(error)
                 continue
-            yield [TemplateSource(path=path, body=body)]
+            yield Unit([TemplateSource(path=path, body=body)], partial(_reread_file, path))
 
 
 @contextmanager
@@ -55,7 +56,14 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _directory_units(path: str, problems: list[InputError]) -> Iterator[list[TemplateSource]]:
+def _reread_file(path: str) -> list[TemplateSource]:
+    try:
+        return [TemplateSource(path=path, body=load_template(path))]
+    except TemplateError:
+        return []  # reported when it was first read
+
+
+def _directory_units(path: str, problems: list[InputError]) -> Iterator[Unit]:
     if not is_assembly(path):
         problems.append(AssemblyError(path, "not a cloud assembly (no manifest.json) or template file"))
         return

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 
 from cdk_imds.policy import CheckResult, check_sources
 from cdk_imds.policy.engine import check_units
-from cdk_imds.sources import TemplateSource
+from cdk_imds.sources import TemplateSource, Unit
 from cdk_imds.sources.loader import collector_paused, iter_paths, load_paths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +64,18 @@ def as_dicts(result: CheckResult) -> list[dict[str, Any]]:
     return [finding.to_dict() for finding in result.findings]
 
 
+def rereadable(path: str, make: Callable[[], Body], stack: str, reads: list[str]) -> Unit:
+    """A unit of one template that check_units may let go and read again (counted in ``reads``)."""
+
+    def reread() -> list[TemplateSource]:
+        reads.append(path)
+        return [TemplateSource(path, make(), stack=stack)]
+
+    return Unit([TemplateSource(path, make(), stack=stack)], reread)
+
+
 def assert_same_as_check_sources(units: list[list[TemplateSource]]) -> CheckResult:
-    streamed = check_units(units)
+    streamed = check_units(Unit(unit) for unit in units)
     whole = check_sources([source for unit in units for source in unit])
     assert as_dicts(streamed) == as_dicts(whole)
     assert (streamed.templates, streamed.resources) == (whole.templates, whole.resources)
@@ -92,6 +102,21 @@ def test_importer_before_its_exporter_is_judged_again_with_every_export() -> Non
     result = assert_same_as_check_sources(units)
     # Judged alone, the group would be unverifiable ("no stack in the assembly exports it").
     assert not [f for f in result.findings if f.logical_id == "Group"]
+
+
+def test_an_importer_let_go_is_read_again_only_when_a_later_export_changes_its_import() -> None:
+    reads: list[str] = []
+    units = [
+        rereadable("early.json", lambda: importing("lt"), "Early", reads),
+        Unit([TemplateSource("platform.json", exporting("lt", "optional"), stack="Platform")]),
+        rereadable("late.json", lambda: importing("lt"), "Late", reads),
+    ]
+    streamed = check_units(units)
+    whole = check_sources([source for unit in units for source in unit.sources])
+    assert as_dicts(streamed) == as_dicts(whole)
+    # "Early" imported before the export existed; "Late" saw it: only the first is read again.
+    assert reads == ["early.json"]
+    assert [f.template for f in streamed.findings if f.logical_id == "Group"] == ["early.json", "late.json"]
 
 
 def test_a_second_export_of_the_same_name_later_is_taken_into_account() -> None:
@@ -141,17 +166,18 @@ def test_units_nothing_refers_to_are_freed_with_the_collector_paused() -> None:
     }
     watched = {name: weakref.ref(body) for name, body in bodies.items()}
 
-    def units() -> Iterator[list[TemplateSource]]:
+    def units() -> Iterator[Unit]:
         for name in list(bodies):
             # Handed over: nothing in this test keeps a unit once check_units has taken it.
-            yield [TemplateSource(f"{name}.json", bodies.pop(name), stack=name)]
+            source = TemplateSource(f"{name}.json", bodies.pop(name), stack=name)
+            yield Unit([source], lambda: [])  # never called: no export comes after the import
 
     with collector_paused():
         result = check_units(units())
         alive = {name for name, ref in watched.items() if ref() is not None}
-    # The exporter (a later import could need it) and the importer (a later export could change
-    # its verdict) are kept until the end; the others went as soon as they were judged.
-    assert alive == {"platform", "app"}
+    # The exporter (a later import could need it) is kept until the end; the others went as soon
+    # as they were judged, the importer too (it could be read again).
+    assert alive == {"platform"}
     assert [f.logical_id for f in result.findings] == ["Own", "Template", "Group"]
     gc.collect()
 
