@@ -156,13 +156,15 @@ def lookup(node: Any, path: tuple[str, ...], scope: Scope, depth: int = 0) -> li
 
     Like ``expand``, the list returned may be shared: never modify it.
     """
+    # Plain objects, the usual case: stepped into in a loop, without a list of one candidate.
+    while path and type(node) is dict and (len(node) != 1 or next(iter(node)) not in _INTRINSICS):
+        if path[0] not in node:
+            return [ABSENT]
+        node = node[path[0]]
+        path = path[1:]
+        depth += 1
     if not path:
         return expand(node, scope, depth)
-    if type(node) is dict and (len(node) != 1 or next(iter(node)) not in _INTRINSICS):
-        # A plain object, the usual case: step in without building a list of one candidate.
-        if path[0] in node:
-            return lookup(node[path[0]], path[1:], scope, depth + 1)
-        return [ABSENT]
     candidates = expand(node, scope, depth)
     if len(candidates) > 1:
         # Each candidate is looked into: shared nodes make this fan out, so it is charged.

@@ -84,7 +84,7 @@ def _units(
     steps: list[_Step], directories: list[tuple[str, dict[str, Any]]], problems: list[InputError]
 ) -> Iterator[Unit]:
     stack_templates = {
-        os.path.realpath(os.path.join(step[0], template_file))
+        os.path.join(step[0], template_file)
         for step in steps
         if isinstance(step, tuple)
         and isinstance(template_file := _properties(step[2]).get("templateFile"), str)
@@ -357,9 +357,15 @@ def _load_nested_stacks(
     loaded: Loaded,
     ancestors: frozenset[str],
 ) -> None:
-    for logical_id, resource in parent.body["Resources"].items():
-        if not isinstance(resource, dict) or resource.get("Type") != _NESTED_STACK_RESOURCE:
-            continue
+    resources = parent.body["Resources"]
+    # One pass over every resource, most of which are not stacks, before the loop that reads more.
+    nested = [
+        logical_id
+        for logical_id, resource in resources.items()
+        if type(resource) is dict and resource.get("Type") == _NESTED_STACK_RESOURCE
+    ]
+    for logical_id in nested:
+        resource = resources[logical_id]
         metadata = resource.get("Metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
         resource_path = _string(metadata.get(_RESOURCE_CDK_PATH)) or parent.construct_paths.get(logical_id)

@@ -53,8 +53,7 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
     artifacts. One pass over all of them: CDK stages every Stage's assets in the root directory, so
     one file may be deployed by resources in several Stages, and it is judged once, naming each.
     """
-    known = {os.path.realpath(source.path) for source in loaded.sources}
-    candidates = template_asset_files(directories, known)
+    candidates = template_asset_files(directories, {source.path for source in loaded.sources})
     mentions = _resource_texts(list(loaded.sources)) if candidates else []
     for asset in candidates.values():
         deployers = _deployers(asset, mentions)
@@ -97,13 +96,23 @@ def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loade
 def template_asset_files(
     directories: list[tuple[str, dict[str, Any]]], known: set[str]
 ) -> dict[str, FileAsset]:
-    """The file assets that could be templates (by extension) and are not in ``known`` (real
-    paths of the templates already loaded), by real path."""
+    """The file assets that could be templates (by extension) and are not in ``known`` (paths of
+    the templates already loaded), by real path."""
     candidates: dict[str, FileAsset] = {}
+    # Most assets are the known templates, named by the same path (the manifest and the asset
+    # manifest give it relative to the same directory): compared as they are first, by real path
+    # (symbolic links resolved: a system call per directory level) only if that fails.
+    known_real: set[str] | None = None
     for directory, artifacts in directories:
         for asset in _file_assets(directory, artifacts):
+            if not asset.path.lower().endswith(_TEMPLATE_SUFFIXES):
+                continue
+            if asset.path in known:
+                continue
+            if known_real is None:
+                known_real = {os.path.realpath(path) for path in known}
             real = os.path.realpath(asset.path)
-            if asset.path.lower().endswith(_TEMPLATE_SUFFIXES) and real not in known:
+            if real not in known_real:
                 merged = candidates.get(real)
                 keys = asset.object_keys + (merged.object_keys if merged else ())
                 candidates[real] = FileAsset(asset.path, asset.display_name, tuple(dict.fromkeys(keys)))
