@@ -215,3 +215,15 @@ def test_reading_a_generated_assembly_unit_by_unit_finds_what_loading_it_whole_d
     assert (streamed.templates, streamed.resources) == (whole.templates, whole.resources) == (12, 2400)
     # The control: the assembly has findings, some on groups importing another stack's template.
     assert any(os.path.basename(f.template) != "Platform.template.json" and f.related for f in whole.findings)
+
+
+def test_a_generated_assembly_s_units_read_again_are_the_same_templates(generated_assembly: Path) -> None:
+    problems: list[Any] = []
+    units = list(iter_paths([str(generated_assembly)], problems))
+    assert problems == [] and len(units) == 12
+    for unit in units:
+        # No nested stacks and no template assets: each unit can be let go and read again.
+        assert unit.reread is not None
+        again = unit.reread()
+        assert [(s.path, s.label, s.body) for s in again] == [(s.path, s.label, s.body) for s in unit.sources]
+        assert all(new is not old for new, old in zip(again, unit.sources, strict=True))

@@ -11,7 +11,7 @@ import pytest
 
 from cdk_imds.errors import AssemblyError, TemplateError
 from cdk_imds.sources import Loaded, TemplateSource
-from cdk_imds.sources.assembly import is_assembly, load_assembly
+from cdk_imds.sources.assembly import is_assembly, iter_assembly, load_assembly
 from cdk_imds.sources.loader import load_paths
 
 # What the CDK CLI puts in the context when it runs an app; without it templates carry no
@@ -458,3 +458,20 @@ def test_load_paths_wraps_template_files_without_assembly_details(tmp_path: Path
 
 def test_load_paths_with_nothing() -> None:
     assert load_paths([]) == Loaded()
+
+
+def test_iter_assembly_yields_each_stack_with_its_nested_stacks_in_load_order(assembly: Path) -> None:
+    problems: list[Any] = []
+    units = list(iter_assembly(str(assembly), problems))
+    assert problems == []
+    # In the manifest's order (CDK lists the Stage's assembly first).
+    assert sorted([source.label for source in unit.sources] for unit in units) == [
+        ["Parent", "Parent/Child", "Parent/Child/Inner"],
+        ["Prod/Svc", "Prod/Svc/Workers"],
+        ["Top"],
+    ]
+    # Nested stacks' templates are file assets, which could be templates a resource deploys:
+    # the reader keeps every template for that search, so no unit needs reading again.
+    assert all(unit.reread is None for unit in units)
+    flat = [source.path for unit in units for source in unit.sources]
+    assert flat == [source.path for source in load_assembly(str(assembly)).sources]
