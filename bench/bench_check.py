@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """Time ``cdk-imds check`` on a cloud assembly against a Python process that only json-loads it.
 
-    python bench/bench_check.py ASSEMBLY [--repeat 5] [--json OUT] [--markdown] [--what-if]
+    python bench/bench_check.py ASSEMBLY [--repeat 5] [--json OUT] [--markdown] [--what-if] [--only]
 
 Every measurement is a fresh subprocess of the same interpreter (this one, normally
 ``.venv/bin/python``), so interpreter start-up and imports count the same way for all of them:
 
   floor        bench/floor_load.py: json.load manifest.json, every template and every metadata side
                file the manifest names (the files cdk-imds reads); each dropped after parsing
-  floor-keep   the same, keeping every parsed file in memory (what any cross-stack checker must do)
+  floor-keep   the same, keeping every parsed file in memory (what a cross-stack checker keeping everything does)
   load         bench/inprocess_check.py --load-only: import cdk-imds, then load_paths()
   check        bench/inprocess_check.py: import cdk-imds, load_paths(), check_sources()
   cli          python -m cdk_imds check ASSEMBLY --format json, stdout to a file (the whole command:
                argument parsing, loading, checking, rendering and writing the JSON report)
   check-gc     (--what-if only) ``check`` with the cyclic GC off while loading, then gc.freeze(),
-               as the CLI loads (cdk_imds.cli.check.load_without_collector)
+               as the CLI did before it judged a stack at a time (cdk_imds.cli.check)
 
 For each: the process's wall time (time.perf_counter around subprocess.run) and, for all but
 ``cli``, the time measured inside the process with time.perf_counter (from before the first file is

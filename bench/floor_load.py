@@ -8,7 +8,7 @@ followed the same way. (cdk-imds reads a stack's ``additionalMetadataFile`` only
 resource has no ``aws:cdk:path`` metadata, which templates synthesized by the CDK CLI always have.) Prints one JSON line: seconds spent (time.perf_counter, from before the
 manifest is opened to after the last file is parsed), files, bytes, and the resources counted.
 By default each parsed file is dropped at once, the literal "only json-loads" floor. ``--keep`` holds
-every parsed file in memory to the end, as any checker that follows references across stacks must:
+every parsed file in memory to the end, as a checker that follows references across stacks naively does:
 that costs more, because the heap grows (new memory, and the cyclic GC walks the growing heap).
 Only the standard library is imported, so interpreter start-up is the same as any Python process.
 """
