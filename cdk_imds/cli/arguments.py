@@ -56,11 +56,11 @@ class HelpFormatter(argparse.HelpFormatter):
         super().__init__(prog, indent_increment, max_help_position, width)
 
 
-class ExamplesHelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the line breaks of a command's examples (its epilog); sized by ``terminal_columns``."""
+class ExamplesHelpFormatter(HelpFormatter):
+    """Keeps the lines of a command's examples (its epilog, written with line breaks) as they are,
+    and wraps its one-paragraph description to the terminal like any other help text."""
 
-    def __init__(
-        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
-    ) -> None:
-        width = terminal_columns() - 2 if width is None else width
-        super().__init__(prog, indent_increment, max_help_position, width)
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
