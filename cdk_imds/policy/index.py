@@ -71,12 +71,16 @@ class Scope:
         What was computed refers back to the scope (a ResourceRef holds it): reference cycles the
         cyclic collector, paused while templates are judged, would never free.
         """
+        self.forget_computed()
+        self.children.clear()
+        self.parent = None
+
+    def forget_computed(self) -> None:
+        """Drops what was computed about this template: values, definitions, per-resource results."""
         self.values.clear()
         self.definitions.clear()
         self.cache.clear()
         self._names.clear()
-        self.children.clear()
-        self.parent = None
 
     def charge(self, steps: int) -> None:
         """Count work done for this template; raise WorkLimitExceeded once it is over budget."""
@@ -241,6 +245,10 @@ class AssemblyIndex:
                     parent.children[scope.source.parent_logical_id] = scope
         if any(scope.exports_anything for scope in added):
             self._exports = None  # collected again on the next import
+            # What the templates already here computed may rest on an import the new exports
+            # answer differently (an export whose value is itself imported): computed again.
+            for scope in self.scopes[: -len(added)]:
+                scope.forget_computed()
         return added
 
     def release(self, scopes: list[Scope]) -> None:

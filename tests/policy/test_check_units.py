@@ -130,6 +130,26 @@ def test_a_second_export_of_the_same_name_later_is_taken_into_account() -> None:
     assert [f.rule.value for f in result.findings if f.logical_id == "Group"] == ["IMDSV2_REQUIRED"]
 
 
+def test_an_export_of_an_imported_value_answered_by_a_later_stack_is_followed() -> None:
+    relay = Body(
+        Resources={},
+        Outputs={"Id": {"Value": {"Fn::ImportValue": "b"}, "Export": {"Name": "a"}}},
+    )
+    units = [
+        [TemplateSource("relay.json", relay, stack="Relay")],
+        [TemplateSource("early.json", importing("a"), stack="Early")],
+        [TemplateSource("source.json", exporting("b", "optional"), stack="Source")],
+        [TemplateSource("late.json", importing("a"), stack="Late")],
+    ]
+    result = assert_same_as_check_sources(units)
+    # Both groups reach Source's template through Relay's export, however late Source comes.
+    assert sorted(f.template for f in result.findings if f.logical_id == "Group") == [
+        "early.json",
+        "late.json",
+    ]
+    assert {f.rule.value for f in result.findings if f.logical_id == "Group"} == {"IMDSV2_REQUIRED"}
+
+
 def test_nested_stack_parameters_within_a_unit_resolve() -> None:
     parent = TemplateSource(
         "parent.json",
