@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthesis with and without cdk-imds enforcement, each variant in fresh processes.
 
-    python bench/bench_aspect.py [--repeat 5] [--l2] [--markdown]
+    python bench/bench_aspect.py [--repeat 5] [--l2] [--markdown] [--variants NAME,...]
 
 Runs bench/aspect_app.py for every variant, interleaved round-robin (so load on the machine hits
 them alike), after one untimed warm-up round, and prints for each the median (and min) of:
@@ -70,7 +70,19 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--l2", action="store_true", help="the L2 app instead of issue 11's raw one")
     parser.add_argument("--markdown", action="store_true", help="print the table only")
+    parser.add_argument(
+        "--variants",
+        metavar="NAME,...",
+        help=f"only these (with the app without cdk-imds they are compared to): {', '.join(VARIANTS)}",
+    )
     arguments = parser.parse_args()
+    variants = VARIANTS
+    if arguments.variants:
+        chosen = set(arguments.variants.split(","))
+        if chosen - set(VARIANTS):
+            parser.error(f"unknown variants: {', '.join(sorted(chosen - set(VARIANTS)))}")
+        chosen |= {"none-compliant" if name.endswith("-compliant") else "none" for name in chosen}
+        variants = tuple(name for name in VARIANTS if name in chosen)
     environment = dict(os.environ)
     node_bin = os.path.join(ROOT, "node_modules", ".bin")
     if os.path.exists(os.path.join(node_bin, "node")):
@@ -79,11 +91,11 @@ def main() -> int:
     # PYTHONDONTWRITEBYTECODE, which would make every run compile cdk-imds again).
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     environment["PYTHONPYCACHEPREFIX"] = os.path.join(HERE, "out", "pycache")
-    for variant in VARIANTS:
+    for variant in variants:
         run(variant, arguments.l2, environment)  # warm-up: caches, compiled modules
-    results: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
+    results: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
     for round_number in range(arguments.repeat):
-        for variant in VARIANTS:
+        for variant in variants:
             results[variant].append(run(variant, arguments.l2, environment))
         print(f"bench_aspect: round {round_number + 1}/{arguments.repeat} done", file=sys.stderr)
     print(
