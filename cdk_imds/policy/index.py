@@ -209,26 +209,20 @@ class Scope:
         return None
 
 
-if TYPE_CHECKING:
-    # What each Fn::ImportValue asked while a unit was judged resolved to: (name, environment) ->
-    # the (exporting scope, exported value) identities.
-    Imports = dict[tuple[str, str | None], list[tuple[int, int]]]
-
-
 class AssemblyIndex:
     """Scopes of the templates judged together, shared by every rule.
 
     ``check_sources`` builds one over every template of a run. ``check_units`` adds templates a
     stack (with its nested stacks) at a time and ``release``s those nothing else can reach, so
-    their memory is reused; it records which imports a unit's verdicts relied on
-    (``record_imports``) so that an export added later can send the unit back to be judged again.
+    their memory is reused; ``imports`` counts the imports resolved, so that it knows which units
+    imported anything.
     """
 
     def __init__(self, sources: Iterable[TemplateSource] = ()) -> None:
         self.scopes: list[Scope] = []
         self._exports: dict[str, list[tuple[str | None, Scope, Any]]] | None = None
         self._evaluating: set[Hashable] = set()
-        self._asked: Imports | None = None
+        self.imports = 0
         self.add(sources)
 
     def add(self, sources: Iterable[TemplateSource]) -> list[Scope]:
@@ -258,21 +252,6 @@ class AssemblyIndex:
         for scope in scopes:
             scope.forget()
 
-    def record_imports(self) -> None:
-        """Starts recording what each ``Fn::ImportValue`` resolves to, until ``recorded_imports``."""
-        self._asked = {}
-
-    def recorded_imports(self) -> Imports:
-        asked, self._asked = self._asked or {}, None
-        return asked
-
-    def imports_changed(self, asked: Imports) -> bool:
-        """Whether an import recorded earlier would now resolve to other exports."""
-        return any(
-            _identities(self.exports_named(name, environment)) != answer
-            for (name, environment), answer in asked.items()
-        )
-
     def memo(self, owner: Scope, key: Hashable, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
         """Evaluate a shared definition of ``owner``'s template (parameter, mapping value, export,
         output) once.
@@ -298,14 +277,12 @@ class AssemblyIndex:
     def exports_named(self, name: str, environment: str | None) -> list[tuple[Scope, Any]]:
         if self._exports is None:
             self._exports = self._collect_exports()
-        exports = [
+        self.imports += 1
+        return [
             (scope, value)
             for export_environment, scope, value in self._exports.get(name, [])
             if _same_environment(environment, export_environment)
         ]
-        if self._asked is not None:
-            self._asked.setdefault((name, environment), _identities(exports))
-        return exports
 
     def _collect_exports(self) -> dict[str, list[tuple[str | None, Scope, Any]]]:
         exports: dict[str, list[tuple[str | None, Scope, Any]]] = {}
@@ -327,11 +304,6 @@ class AssemblyIndex:
                             (scope.source.environment, scope, output["Value"])
                         )
         return exports
-
-
-def _identities(exports: list[tuple[Scope, Any]]) -> list[tuple[int, int]]:
-    # The exporting templates are never released, so these ids stay theirs.
-    return [(id(scope), id(value)) for scope, value in exports]
 
 
 def _same_environment(first: str | None, second: str | None) -> bool:

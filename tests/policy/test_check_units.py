@@ -150,6 +150,45 @@ def test_an_export_of_an_imported_value_answered_by_a_later_stack_is_followed() 
     assert {f.rule.value for f in result.findings if f.logical_id == "Group"} == {"IMDSV2_REQUIRED"}
 
 
+def test_a_relayed_export_with_two_importers_before_its_source_judges_both_again() -> None:
+    relay = Body(
+        Resources={},
+        Outputs={"Id": {"Value": {"Fn::ImportValue": "b"}, "Export": {"Name": "a"}}},
+    )
+    units = [
+        [TemplateSource("relay.json", relay, stack="Relay")],
+        [TemplateSource("first.json", importing("a"), stack="First")],
+        [TemplateSource("second.json", importing("a"), stack="Second")],
+        [TemplateSource("source.json", exporting("b", "optional"), stack="Source")],
+    ]
+    result = assert_same_as_check_sources(units)
+    groups = [(f.template, f.rule.value) for f in result.findings if f.logical_id == "Group"]
+    assert groups == [("first.json", "IMDSV2_REQUIRED"), ("second.json", "IMDSV2_REQUIRED")]
+
+
+def test_an_import_answered_through_an_exporter_s_own_import_follows_a_later_export() -> None:
+    # The importer's verdict rests on Shared's tokens, themselves imported: a later stack that
+    # exports them too (environment-agnostic: both count) changes it, though the name the
+    # importer asked for ("x") has the same single exporter before and after.
+    def tokens(value: str) -> Body:
+        return Body(Resources={}, Outputs={"T": {"Value": value, "Export": {"Name": "tokens"}}})
+
+    relay = Body(
+        Resources={"Shared": launch_template({"Fn::ImportValue": "tokens"})},  # type: ignore[arg-type]
+        Outputs={"Id": {"Value": {"Ref": "Shared"}, "Export": {"Name": "x"}}},
+    )
+    units = [
+        [TemplateSource("t1.json", tokens("required"), stack="T1")],
+        [TemplateSource("relay.json", relay, stack="Relay")],
+        [TemplateSource("app.json", importing("x"), stack="App")],
+        [TemplateSource("t2.json", tokens("optional"), stack="T2")],
+    ]
+    result = assert_same_as_check_sources(units)
+    assert [
+        f.rule.value for f in result.findings if f.template == "app.json" and f.logical_id == "Group"
+    ] == ["IMDSV2_REQUIRED"]
+
+
 def test_nested_stack_parameters_within_a_unit_resolve() -> None:
     parent = TemplateSource(
         "parent.json",
