@@ -89,7 +89,9 @@ def _units(
         if isinstance(step, tuple)
         and isinstance(template_file := _properties(step[2]).get("templateFile"), str)
     }
-    kept = Loaded(problems=problems) if template_asset_files(directories, stack_templates) else None
+    # Read once: which file assets could be templates some resource deploys.
+    assets = template_asset_files(directories, stack_templates)
+    kept = Loaded(problems=problems) if assets else None
     for step in steps:
         if not isinstance(step, tuple):
             problems.append(step)
@@ -102,7 +104,7 @@ def _units(
             yield Unit(unit.sources, None if kept is not None else partial(_reread_stack, step))
     if kept is not None:
         stacks = len(kept.sources)
-        template_assets(directories, kept)
+        template_assets(assets, kept)
         for source in kept.sources[stacks:]:
             yield Unit([source])
 

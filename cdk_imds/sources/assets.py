@@ -46,14 +46,11 @@ class FileAsset:
         self.object_keys = object_keys
 
 
-def template_assets(directories: list[tuple[str, dict[str, Any]]], loaded: Loaded) -> None:
-    """Adds the template assets of a whole assembly tree to ``loaded``.
-
-    ``directories`` are the assembly directories (the root and every Stage's) with their manifest
-    artifacts. One pass over all of them: CDK stages every Stage's assets in the root directory, so
-    one file may be deployed by resources in several Stages, and it is judged once, naming each.
-    """
-    candidates = template_asset_files(directories, {source.path for source in loaded.sources})
+def template_assets(candidates: dict[str, FileAsset], loaded: Loaded) -> None:
+    """Adds to ``loaded`` the template assets among ``candidates`` (``template_asset_files``) that
+    it does not hold already: nested stacks' templates are file assets too."""
+    known = {os.path.realpath(source.path) for source in loaded.sources}
+    candidates = {real: asset for real, asset in candidates.items() if real not in known}
     mentions = _resource_texts(list(loaded.sources)) if candidates else []
     for asset in candidates.values():
         deployers = _deployers(asset, mentions)
@@ -97,7 +94,12 @@ def template_asset_files(
     directories: list[tuple[str, dict[str, Any]]], known: set[str]
 ) -> dict[str, FileAsset]:
     """The file assets that could be templates (by extension) and are not in ``known`` (paths of
-    the templates already loaded), by real path."""
+    the templates already loaded), by real path.
+
+    ``directories`` are the assembly directories (the root and every Stage's) with their manifest
+    artifacts. One pass over all of them: CDK stages every Stage's assets in the root directory, so
+    one file may be deployed by resources in several Stages, and it is judged once, naming each.
+    """
     candidates: dict[str, FileAsset] = {}
     # Most assets are the known templates, named by the same path (the manifest and the asset
     # manifest give it relative to the same directory): compared as they are first, by real path
