@@ -56,6 +56,14 @@ def importing(name: str) -> Body:
     return Body(Resources={"Group": group({"Fn::ImportValue": name}), "Own": launch_template("optional")})
 
 
+def relaying(imported: str, as_name: str) -> Body:
+    """A stack that exports, under ``as_name``, the value it imports as ``imported``."""
+    return Body(
+        Resources={},
+        Outputs={"Id": {"Value": {"Fn::ImportValue": imported}, "Export": {"Name": as_name}}},
+    )
+
+
 def plain(tokens: str) -> Body:
     return Body(Resources={"Template": launch_template(tokens), "Group": group({"Ref": "Template"})})
 
@@ -131,12 +139,8 @@ def test_a_second_export_of_the_same_name_later_is_taken_into_account() -> None:
 
 
 def test_an_export_of_an_imported_value_answered_by_a_later_stack_is_followed() -> None:
-    relay = Body(
-        Resources={},
-        Outputs={"Id": {"Value": {"Fn::ImportValue": "b"}, "Export": {"Name": "a"}}},
-    )
     units = [
-        [TemplateSource("relay.json", relay, stack="Relay")],
+        [TemplateSource("relay.json", relaying("b", as_name="a"), stack="Relay")],
         [TemplateSource("early.json", importing("a"), stack="Early")],
         [TemplateSource("source.json", exporting("b", "optional"), stack="Source")],
         [TemplateSource("late.json", importing("a"), stack="Late")],
@@ -151,12 +155,8 @@ def test_an_export_of_an_imported_value_answered_by_a_later_stack_is_followed() 
 
 
 def test_a_relayed_export_with_two_importers_before_its_source_judges_both_again() -> None:
-    relay = Body(
-        Resources={},
-        Outputs={"Id": {"Value": {"Fn::ImportValue": "b"}, "Export": {"Name": "a"}}},
-    )
     units = [
-        [TemplateSource("relay.json", relay, stack="Relay")],
+        [TemplateSource("relay.json", relaying("b", as_name="a"), stack="Relay")],
         [TemplateSource("first.json", importing("a"), stack="First")],
         [TemplateSource("second.json", importing("a"), stack="Second")],
         [TemplateSource("source.json", exporting("b", "optional"), stack="Source")],
